@@ -1,0 +1,12 @@
+package pid_test
+
+import (
+	"testing"
+
+	"scratchcontainer/chapters"
+	"scratchcontainer/runtime/scripttest"
+)
+
+func TestMain(m *testing.M) { scripttest.Main(m, chapters.Upto(2)) }
+
+func TestScripts(t *testing.T) { scripttest.Run(t, "02-pid") }

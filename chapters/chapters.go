@@ -1,0 +1,22 @@
+// Package chapters is the course at a glance: the ordered list of chapters,
+// each adding one capability to the container.
+package chapters
+
+import (
+	uts "scratchcontainer/chapters/01-uts"
+	pid "scratchcontainer/chapters/02-pid"
+	mount "scratchcontainer/chapters/03-mount"
+	"scratchcontainer/runtime/container"
+)
+
+// All returns every chapter, in course order.
+func All() []container.Chapter {
+	return []container.Chapter{
+		uts.Chapter(),   // 01: own hostname
+		pid.Chapter(),   // 02: own process IDs, the command is PID 1
+		mount.Chapter(), // 03: own filesystem, pivot_root into the rootfs
+	}
+}
+
+// Upto returns chapters 1..n: the runtime as it stands after chapter n.
+func Upto(n int) []container.Chapter { return All()[:n] }

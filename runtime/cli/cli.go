@@ -1,0 +1,160 @@
+// Package cli is the command line of scratchcontainer: it reads flags into a
+// container.Config, runs the subcommand, and turns every error into one line
+// on stderr and the exit status the contract gives.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"scratchcontainer/runtime/container"
+)
+
+const usage = `usage:
+  scratchcontainer run [flags] <rootfs> <command> [args...]
+  scratchcontainer ps                      running containers
+  scratchcontainer gc                      release what containers whose runtime died left behind
+run flags (before <rootfs>):
+`
+
+// Main runs the command line args with the chapters of course, and returns
+// the process's exit status.
+func Main(args []string, course []container.Chapter) int {
+	status, err := run(args, course)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "scratchcontainer: %v\n", err)
+		return container.StatusOf(err)
+	}
+	return status
+}
+
+func run(args []string, course []container.Chapter) (int, error) {
+	if len(args) < 2 {
+		return 0, usageError("missing subcommand: run, ps or gc")
+	}
+	sub, rest := args[1], args[2:]
+	if sub == container.ChildCommand {
+		return 0, container.Child(course)
+	}
+	if os.Geteuid() != 0 {
+		return 0, fmt.Errorf("%s needs root (namespaces, cgroups and iptables do): try sudo %s", sub, strings.Join(args, " "))
+	}
+	switch sub {
+	case "run":
+		cfg, err := parseRun(rest, len(course))
+		if err != nil {
+			return 0, err
+		}
+		return container.Run(cfg, course[:cfg.Chapters])
+	case "ps":
+		return 0, ps(os.Stdout)
+	case "gc":
+		ids, err := container.GC(course)
+		for _, id := range ids {
+			fmt.Println("released", id)
+		}
+		return 0, err
+	}
+	return 0, usageError("unknown subcommand %q: use run, ps or gc", sub)
+}
+
+func usageError(format string, args ...any) error {
+	return container.Errorf(container.StatusRuntimeFailed, format+" (see scratchcontainer -h)", args...)
+}
+
+// strings is a repeatable flag: -e A=1 -e B=2.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// parseRun reads `run`'s flags and arguments. Values only a chapter
+// understands (-cpus, -memory, -publish, ...) are checked by that chapter's
+// Prepare; here we check what the skeleton itself uses.
+func parseRun(args []string, chapters int) (container.Config, error) {
+	cfg := container.Config{Chapters: chapters}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var env, publish stringList
+	fs.StringVar(&cfg.Hostname, "hostname", "", "hostname `NAME` (default: the container ID)")
+	fs.StringVar(&cfg.CPUs, "cpus", "", "`N` CPUs, decimal (default: 20% of the host's CPUs)")
+	fs.StringVar(&cfg.Memory, "memory", "", "memory limit `SIZE`, bytes or with k/m/g suffix (default 2g)")
+	fs.StringVar(&cfg.Pids, "pids", "", "most `N` processes in the container (default 1024)")
+	fs.StringVar(&cfg.Net, "net", "veth", "network: `veth|none`")
+	fs.Var(&publish, "publish", "publish `hostPort:containerPort[/tcp|/udp]`, repeatable")
+	fs.Var(&publish, "p", "short for -publish")
+	fs.Var(&env, "e", "set `KEY=VALUE` in the command's environment, repeatable")
+	fs.StringVar(&cfg.Dir, "w", "", "working `DIR` inside the container (absolute)")
+	fs.BoolVar(&cfg.Init, "init", false, "run a minimal init as PID 1 in front of the command")
+	fs.IntVar(&cfg.Chapters, "chapter", chapters, fmt.Sprintf("run chapters 1..`N` only (1-%d)", chapters))
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(os.Stderr, usage)
+			fs.SetOutput(os.Stderr)
+			fs.PrintDefaults()
+		}
+		return cfg, usageError("run: %v", err)
+	}
+	cfg.Env, cfg.Publish = env, publish
+
+	switch {
+	case fs.NArg() < 1:
+		return cfg, usageError("run: missing <rootfs> and <command>")
+	case fs.NArg() < 2:
+		return cfg, usageError("run: missing <command> after rootfs %s", fs.Arg(0))
+	case cfg.Chapters < 1 || cfg.Chapters > chapters:
+		return cfg, usageError("run: -chapter %d: there are chapters 1 to %d", cfg.Chapters, chapters)
+	case cfg.Dir != "" && !filepath.IsAbs(cfg.Dir):
+		return cfg, usageError("run: -w %s: the working directory must be absolute, e.g. /%s", cfg.Dir, cfg.Dir)
+	case cfg.Net != "veth" && cfg.Net != "none":
+		return cfg, usageError("run: -net %s: use veth or none", cfg.Net)
+	}
+	for _, kv := range cfg.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return cfg, usageError("run: -e %s: write KEY=VALUE", kv)
+		}
+	}
+	rootfs, err := filepath.Abs(fs.Arg(0))
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Rootfs, cfg.Args = rootfs, fs.Args()[1:]
+	return cfg, nil
+}
+
+// ps prints one line per running container.
+func ps(out io.Writer) error {
+	all, err := container.List()
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tPID\tADDRESS\tPORTS\tAGE\tCOMMAND")
+	for _, c := range all {
+		if !c.Running || c.Orphaned() {
+			continue
+		}
+		age := "-"
+		if fi, err := os.Stat(c.StateDir()); err == nil {
+			age = time.Since(fi.ModTime()).Round(time.Second).String()
+		}
+		addr := c.Resources["address"]
+		if addr == "" {
+			addr = "-"
+		}
+		ports := strings.Join(c.Config.Publish, ",")
+		if ports == "" {
+			ports = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, strconv.Itoa(c.Pid), addr, ports, age, strings.Join(c.Config.Args, " "))
+	}
+	return w.Flush()
+}

@@ -1,0 +1,153 @@
+package container
+
+import (
+	"debug/elf"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultPath is the container's PATH unless -e sets one.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Child is the container's side of Run. It runs in the new namespaces as
+// their first process, re-executed from the runtime with ChildCommand. It
+// waits for its orders on fd 3, runs each chapter's Enter, and replaces
+// itself with the command, which so becomes PID 1.
+//
+// It only returns on failure, with the error to exit with.
+func Child(course []Chapter) error {
+	orders := os.NewFile(3, "orders")
+	var c Container
+	// Blocks until the host has finished Attach.
+	if err := json.NewDecoder(orders).Decode(&c); err != nil {
+		return fmt.Errorf("read orders from the host: %w", err)
+	}
+	orders.Close()
+	// fd 4 tells the host we exec'd: execve closes it.
+	unix.CloseOnExec(4)
+
+	for _, ch := range course[:c.Config.Chapters] {
+		if ch.Enter != nil {
+			if err := ch.Enter(&c); err != nil {
+				return err
+			}
+		}
+	}
+	if c.Config.Dir != "" {
+		if err := os.Chdir(c.Config.Dir); err != nil {
+			return fmt.Errorf("working directory -w %s: %w", c.Config.Dir, err)
+		}
+	}
+	return execCommand(c.Config.Args, Environ(c.Config.Env))
+}
+
+// Environ is the command's environment: a default PATH and HOME, the host's
+// TERM (so an interactive shell draws properly), then the user's -e values.
+func Environ(user []string) []string {
+	env := []string{"PATH=" + DefaultPath, "HOME=/"}
+	if term, ok := os.LookupEnv("TERM"); ok {
+		env = append(env, "TERM="+term)
+	}
+	return append(env, user...)
+}
+
+// execCommand replaces this process with the command, looked up on the
+// container's PATH, in whatever root the chapters gave us.
+func execCommand(args []string, env []string) error {
+	path, err := LookPath(args[0], getenv(env, "PATH"))
+	if err != nil {
+		return err
+	}
+	// Go installs handlers for the signals it notifies, and execve resets
+	// every handled signal to its default. Without this, a signal the
+	// runtime inherited as ignored (SIGINT, for a job started with & by a
+	// shell) would stay ignored in the command too.
+	signal.Notify(make(chan os.Signal, 1))
+	err = unix.Exec(path, args, env)
+	return explainExec(path, err)
+}
+
+// LookPath finds the command on PATH, as a shell would, and fails with 127
+// (not found) or 126 (found but not executable).
+func LookPath(name, path string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, executable(name)
+	}
+	for _, dir := range filepath.SplitList(path) {
+		candidate := filepath.Join(dir, name)
+		if _, err := os.Stat(candidate); err == nil {
+			return candidate, executable(candidate)
+		}
+	}
+	return "", Errorf(StatusNotFound, "%s: command not found in the container (PATH=%s)", name, path)
+}
+
+func executable(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return Errorf(StatusNotFound, "%s: no such file in the container", path)
+	case fi.IsDir():
+		return Errorf(StatusCannotExecute, "%s: is a directory, not a command", path)
+	case unix.Access(path, unix.X_OK) != nil:
+		return Errorf(StatusCannotExecute, "%s: permission denied: not executable (chmod +x it)", path)
+	}
+	return nil
+}
+
+// explainExec turns a failed execve into a message a learner can act on.
+// The classic: a dynamically linked program copied into a rootfs without its
+// loader fails with ENOENT although the file is right there.
+func explainExec(path string, err error) error {
+	if !errors.Is(err, unix.ENOENT) {
+		return Errorf(StatusCannotExecute, "exec %s: %v", path, err)
+	}
+	if interp := interpreter(path); interp != "" {
+		if _, serr := os.Stat(interp); serr != nil {
+			return Errorf(StatusNotFound, "%s needs the loader %s, which the rootfs lacks: use `make rootfs`, or copy the libraries `ldd %s` lists (make rootfs-host BINARIES=%s)",
+				path, interp, filepath.Base(path), filepath.Base(path))
+		}
+	}
+	return Errorf(StatusNotFound, "exec %s: %v", path, err)
+}
+
+// interpreter is the program the kernel runs to start path: an ELF file's
+// PT_INTERP, or a script's #! line. Empty if none.
+func interpreter(path string) string {
+	if f, err := elf.Open(path); err == nil {
+		defer f.Close()
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				b := make([]byte, p.Filesz)
+				p.ReadAt(b, 0)
+				return strings.TrimRight(string(b), "\x00")
+			}
+		}
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err == nil && strings.HasPrefix(string(b), "#!") {
+		line, _, _ := strings.Cut(string(b[2:]), "\n")
+		if fields := strings.Fields(line); len(fields) > 0 {
+			return fields[0]
+		}
+	}
+	return ""
+}
+
+func getenv(env []string, key string) string {
+	value := ""
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			value = v // the last one wins, as in execve's users
+		}
+	}
+	return value
+}

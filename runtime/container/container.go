@@ -1,0 +1,119 @@
+// Package container is the skeleton every chapter plugs into: what a
+// container is (Config, Container), how a chapter adds a capability to it
+// (Chapter), and the lifecycle that runs the chapters in order (Run, Child).
+//
+// The skeleton knows nothing about namespaces, mounts, cgroups or networks:
+// each of those is a chapter under chapters/, and this package never
+// imports one.
+package container
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+)
+
+// Config is what the user asked for on the command line.
+type Config struct {
+	Rootfs   string   // directory that becomes the container's /
+	Args     []string // the command and its arguments
+	Hostname string   // empty: the container ID
+	Env      []string // KEY=VALUE, added to the defaults
+	Dir      string   // working directory inside the container; empty: /
+	CPUs     string   // -cpus as given; empty: the default
+	Memory   string   // -memory as given; empty: the default
+	Pids     string   // -pids as given; empty: the default
+	Net      string   // "veth" or "none"
+	Publish  []string // -publish specs as given: hostPort:containerPort[/proto]
+	Init     bool     // run a minimal init as PID 1 in front of the command
+	Chapters int      // run chapters 1..Chapters only
+}
+
+// Container is one running container: the user's Config plus what the
+// runtime made for it. It is saved as JSON in the state directory, so that
+// `gc` can release what a dead runtime left behind, and it is the message
+// the host sends the child to release it.
+type Container struct {
+	ID         string
+	Config     Config
+	RuntimePid int // the `scratchcontainer run` process on the host
+	Pid        int // host PID of the container's PID 1; 0 until it exists
+	Running    bool
+	// Resources records what chapters made on the host, as they make it
+	// (e.g. "cgroup", "address"), so a crash loses nothing.
+	Resources map[string]string
+}
+
+// A Chapter adds one capability to a container. Each hook is optional and
+// runs at one moment of the lifecycle:
+//
+//	host:  Prepare ─ clone(CloneFlags) ─ Attach ─ release child ─ wait ─ Exited ─ Release
+//	child:                        Enter ─ exec(command)
+type Chapter struct {
+	Name       string  // the package's name: "uts", "pid", ...
+	Capability string  // one line for the course map
+	CloneFlags uintptr // namespaces the child is cloned into
+
+	// Prepare runs on the host before the child exists: check the
+	// config, reserve what the chapter needs.
+	Prepare func(c *Container) error
+	// Attach runs on the host once the child exists but before it may
+	// run the command: act on it from outside (cgroup, veth, rules).
+	Attach func(c *Container) error
+	// Enter runs inside the child, in its new namespaces, before exec.
+	Enter func(c *Container) error
+	// Exited runs on the host after the command exited; it may explain
+	// the exit (out of memory) and return a different status.
+	Exited func(c *Container, status int) int
+	// Release runs on the host after exit, in reverse chapter order. It
+	// must be idempotent: gc calls it again for a container whose
+	// runtime died, with only the saved state to go on.
+	Release func(c *Container) error
+}
+
+// Exit statuses, as `docker run` has them.
+const (
+	StatusRuntimeFailed = 125 // the runtime itself failed
+	StatusCannotExecute = 126 // the command exists but cannot be run
+	StatusNotFound      = 127 // the command is not in the container
+	StatusSignalBase    = 128 // 128+N: the command died of signal N
+)
+
+// Error is an error with the exit status it should produce.
+type Error struct {
+	Status int
+	Err    error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an error that makes the runtime exit with status.
+func Errorf(status int, format string, args ...any) error {
+	return &Error{Status: status, Err: fmt.Errorf(format, args...)}
+}
+
+// StatusOf is the exit status err asks for: 125 unless it says otherwise.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return StatusRuntimeFailed
+}
+
+// NewID returns a container ID: 12 random lower-case hex characters.
+func NewID() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Hostname is the container's hostname: -hostname, else its ID.
+func (c *Container) Hostname() string {
+	if c.Config.Hostname != "" {
+		return c.Config.Hostname
+	}
+	return c.ID
+}

@@ -1,0 +1,244 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// ChildCommand is the hidden subcommand the runtime re-executes itself
+// with to become the container's PID 1 (see Child).
+const ChildCommand = "child"
+
+// Run runs a container with the given chapters and returns the command's
+// exit status. Whatever happens, everything the chapters made is released
+// before it returns.
+//
+// The host and the child meet through one pipe: the child is cloned into its
+// new namespaces, then blocks reading its orders from the pipe while the host
+// finishes its side (Attach: cgroup, veth, ...). Only then does the host send
+// the Container, and the child enters and execs. No instruction of the
+// command runs before the host is done.
+func Run(cfg Config, chapters []Chapter) (status int, err error) {
+	c := &Container{ID: NewID(), Config: cfg, RuntimePid: os.Getpid()}
+
+	// The state file comes first: from here on, gc can clean up after us.
+	if err := c.Save(); err != nil {
+		return 0, err
+	}
+	defer func() {
+		if rerr := release(c, chapters); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+
+	var cloneFlags uintptr
+	for _, ch := range chapters {
+		cloneFlags |= ch.CloneFlags
+		if ch.Prepare != nil {
+			if err := ch.Prepare(c); err != nil {
+				return 0, err
+			}
+		}
+	}
+
+	orders, sendOrders, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer sendOrders.Close()
+	// The child holds the write end of this pipe open until its execve
+	// closes it: reading EOF tells us the command runs (or the child died).
+	execed, execWrite, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer execed.Close()
+	// Re-execute this very binary as the child. Args[0] stays ours, so a
+	// test binary (testscript) still knows which command it is.
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{os.Args[0], ChildCommand},
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		ExtraFiles: []*os.File{orders, execWrite}, // fds 3 and 4 in the child
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: cloneFlags,
+			// If the runtime dies, so does the container. The kernel
+			// ties this to the thread that cloned the child, so that
+			// thread must not be retired while the child runs.
+			Pdeathsig: unix.SIGKILL,
+		},
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, unix.SIGINT, unix.SIGTERM)
+	defer signal.Stop(signals)
+
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start the container's first process: %w", err)
+	}
+	orders.Close()
+	execWrite.Close()
+	c.Pid = cmd.Process.Pid
+	if err := c.Save(); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return 0, err
+	}
+
+	for _, ch := range chapters {
+		if ch.Attach != nil {
+			if err := ch.Attach(c); err != nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+				return 0, err
+			}
+		}
+	}
+
+	// Release the child: it reads the Container, enters, and execs.
+	if err := json.NewEncoder(sendOrders).Encode(c); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return 0, fmt.Errorf("release the child: %w", err)
+	}
+	sendOrders.Close()
+	io.Copy(io.Discard, execed) // EOF: the command runs, or the child died
+	c.Running = true
+	if err := c.Save(); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return 0, err
+	}
+
+	done := make(chan struct{})
+	defer close(done)
+	// Signals that came before the exec waited in the channel: the Go
+	// child would not have passed them on to the command.
+	go forwardSignals(c.Pid, signals, done)
+
+	status = exitStatus(cmd.Wait())
+	for _, ch := range chapters {
+		if ch.Exited != nil {
+			status = ch.Exited(c, status)
+		}
+	}
+	return status, nil
+}
+
+// exitStatus turns how the child ended into a shell-style exit status.
+func exitStatus(err error) int {
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		return StatusRuntimeFailed
+	}
+	if exitErr == nil {
+		return 0
+	}
+	ws := exitErr.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return StatusSignalBase + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// forwardSignals sends SIGINT and SIGTERM on to the container's PID 1; a
+// second one kills the container.
+//
+// The kernel drops a signal sent to the PID 1 of a PID namespace unless PID 1
+// installed a handler for it: only SIGKILL and SIGSTOP from an ancestor
+// namespace are forced. A learner pressing Ctrl-C at `sleep` would see
+// nothing happen, so we say so.
+func forwardSignals(pid int, signals <-chan os.Signal, done <-chan struct{}) {
+	for n := 0; ; n++ {
+		select {
+		case <-done:
+			return
+		case s := <-signals:
+			sig := s.(syscall.Signal)
+			if n > 0 {
+				fmt.Fprintf(os.Stderr, "scratchcontainer: %v again: killing the container\n", sig)
+				unix.Kill(pid, unix.SIGKILL)
+				continue
+			}
+			unix.Kill(pid, sig)
+			if !catches(pid, sig) {
+				fmt.Fprintf(os.Stderr, "scratchcontainer: %v forwarded to PID 1, which has no handler for it, so the kernel drops it; send it again to kill the container\n", sig)
+			}
+		}
+	}
+}
+
+// catches reports whether process pid has a handler for sig, from the
+// SigCgt mask in /proc/<pid>/status.
+func catches(pid int, sig syscall.Signal) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return false
+	}
+	var mask uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		if _, err := fmt.Sscanf(line, "SigCgt:\t%x", &mask); err == nil {
+			return mask&(1<<(uint(sig)-1)) != 0
+		}
+	}
+	return false
+}
+
+// release runs every chapter's Release in reverse order, then removes the
+// state directory. It keeps going past errors, so one stuck resource does
+// not leave the others behind, and it keeps the state if anything failed,
+// so gc can try again.
+func release(c *Container, chapters []Chapter) error {
+	var errs []error
+	for i := len(chapters) - 1; i >= 0; i-- {
+		if r := chapters[i].Release; r != nil {
+			if err := r(c); err != nil {
+				errs = append(errs, fmt.Errorf("release %s: %w", chapters[i].Name, err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return c.removeState()
+}
+
+// GC releases everything left by containers whose runtime died, and returns
+// their IDs.
+func GC(chapters []Chapter) ([]string, error) {
+	all, err := List()
+	if err != nil {
+		return nil, err
+	}
+	var released []string
+	var errs []error
+	for _, c := range all {
+		if !c.Orphaned() {
+			continue
+		}
+		n := c.Config.Chapters
+		if n <= 0 || n > len(chapters) {
+			n = len(chapters)
+		}
+		if err := release(c, chapters[:n]); err != nil {
+			errs = append(errs, fmt.Errorf("container %s: %w", c.ID, err))
+			continue
+		}
+		released = append(released, c.ID)
+	}
+	return released, errors.Join(errs...)
+}

@@ -1,0 +1,113 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// StateRoot holds one directory per container: /run/scratchcontainer/<id>/.
+// /run is a tmpfs, so a reboot forgets every container, as it should.
+const StateRoot = "/run/scratchcontainer"
+
+// StateDir is the container's state directory.
+func (c *Container) StateDir() string { return filepath.Join(StateRoot, c.ID) }
+
+func (c *Container) stateFile() string { return filepath.Join(c.StateDir(), "state.json") }
+
+// Save writes the state file. It writes a new file and renames it into
+// place, so a reader (ps, gc) never sees half a file, and the first Save
+// renames a whole directory into place, so no reader sees a state
+// directory without its state file.
+func (c *Container) Save() error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(c.StateDir()); err == nil {
+		tmp := c.stateFile() + ".new"
+		if err := os.WriteFile(tmp, b, 0o600); err != nil {
+			return fmt.Errorf("write state of %s: %w", c.ID, err)
+		}
+		return os.Rename(tmp, c.stateFile())
+	}
+	if err := os.MkdirAll(StateRoot, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", StateRoot, err)
+	}
+	tmp, err := os.MkdirTemp(StateRoot, ".new-")
+	if err != nil {
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "state.json"), b, 0o600); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("write state of %s: %w", c.ID, err)
+	}
+	return os.Rename(tmp, c.StateDir())
+}
+
+// Record notes a resource a chapter made on the host, and saves the state
+// at once: if the runtime dies a moment later, gc still finds it.
+func (c *Container) Record(key, value string) error {
+	if c.Resources == nil {
+		c.Resources = map[string]string{}
+	}
+	c.Resources[key] = value
+	return c.Save()
+}
+
+// removeState removes the state directory.
+func (c *Container) removeState() error { return os.RemoveAll(c.StateDir()) }
+
+// Load reads the state of container id.
+func Load(id string) (*Container, error) {
+	b, err := os.ReadFile(filepath.Join(StateRoot, id, "state.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no container %q (see scratchcontainer ps)", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c Container
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("read state of %s: %w", id, err)
+	}
+	return &c, nil
+}
+
+// List returns every container that has a state directory, by ID.
+func List() ([]*Container, error) {
+	entries, err := os.ReadDir(StateRoot)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var all []*Container
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		c, err := Load(e.Name())
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, c)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	return all, nil
+}
+
+// Orphaned reports whether the runtime that ran c has died.
+func (c *Container) Orphaned() bool {
+	if c.RuntimePid == 0 {
+		return true
+	}
+	return unix.Kill(c.RuntimePid, 0) == unix.ESRCH
+}

@@ -1,0 +1,264 @@
+// Package scripttest is the test harness every chapter shares. It runs the
+// testscript suites under testdata/ with the command `scratchcontainer`
+// bound to chapters 1..N, gives each script a fresh busybox rootfs in
+// $ROOTFS, and adds the commands the scripts need to look at a container
+// from the host.
+//
+// A chapter's test is two functions:
+//
+//	func TestMain(m *testing.M) { scripttest.Main(m, chapters.Upto(1)) }
+//	func TestScripts(t *testing.T) { scripttest.Run(t, "01-uts") }
+package scripttest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
+
+	"scratchcontainer/runtime/cli"
+	"scratchcontainer/runtime/container"
+	"scratchcontainer/runtime/rootfs"
+)
+
+// Main makes the test binary double as `scratchcontainer` running the
+// chapters of course. The runtime re-executes itself for the child with
+// Args[0] kept, so the child lands here too, not in the test runner.
+func Main(m *testing.M, course []container.Chapter) {
+	testscript.Main(m, map[string]func(){
+		"scratchcontainer": func() { os.Exit(cli.Main(os.Args, course)) },
+	})
+}
+
+// Run runs the scripts of each suite, testdata/<suite>/*.txtar, as a subtest.
+func Run(t *testing.T, suites ...string) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One rootfs template per test binary; each script gets a copy.
+	template := filepath.Join(t.TempDir(), "rootfs")
+	if err := rootfs.BuildBusybox(template); err != nil {
+		t.Fatal(err)
+	}
+	if err := rootfs.BuildHelpers(filepath.Join(root, "testdata", "helpers"), template); err != nil {
+		t.Fatal(err)
+	}
+	for _, suite := range suites {
+		t.Run(suite, func(t *testing.T) {
+			testscript.Run(t, testscript.Params{
+				Dir:                 filepath.Join(root, "testdata", suite),
+				Setup:               setup(template),
+				Condition:           condition,
+				Cmds:                Commands(),
+				RequireExplicitExec: true,
+				RequireUniqueNames:  true,
+			})
+		})
+	}
+}
+
+// setup gives each script its own rootfs in $ROOTFS and a name no other
+// script uses in $NAME, for -hostname, so `container $NAME` finds it.
+func setup(template string) func(*testscript.Env) error {
+	return func(env *testscript.Env) error {
+		dir := filepath.Join(env.WorkDir, "rootfs")
+		if err := rootfs.Copy(template, dir); err != nil {
+			return err
+		}
+		b := make([]byte, 4)
+		rand.Read(b)
+		env.Setenv("ROOTFS", dir)
+		env.Setenv("NAME", "t"+hex.EncodeToString(b))
+		return nil
+	}
+}
+
+// condition answers [root], [cgroup1] and [cgroup2].
+func condition(cond string) (bool, error) {
+	switch cond {
+	case "root":
+		return os.Geteuid() == 0, nil
+	case "cgroup2":
+		// Unified only: /sys/fs/cgroup itself is a cgroup2 file system.
+		var st unix.Statfs_t
+		err := unix.Statfs("/sys/fs/cgroup", &st)
+		return err == nil && st.Type == unix.CGROUP2_SUPER_MAGIC, nil
+	case "cgroup1":
+		// v1 or hybrid: controllers have hierarchies of their own.
+		var st unix.Statfs_t
+		err := unix.Statfs("/sys/fs/cgroup/memory", &st)
+		return err == nil && st.Type == unix.CGROUP_SUPER_MAGIC, nil
+	}
+	return false, fmt.Errorf("unknown condition %q: use root, cgroup1 or cgroup2", cond)
+}
+
+// Commands are the script commands that look at containers from the host.
+func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"exits":       cmdExits,
+		"container":   cmdContainer,
+		"samens":      cmdSamens,
+		"waitport":    cmdWaitport,
+		"httpget":     cmdHTTPGet,
+		"nothingleft": cmdNothingLeft,
+	}
+}
+
+// exits STATUS COMMAND [ARGS...]: run the command (as exec does) and fail
+// unless it exits with STATUS. Its stdout and stderr are kept for the
+// stdout and stderr commands.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits STATUS COMMAND [ARGS...]")
+	}
+	var want int
+	if _, err := fmt.Sscan(args[0], &want); err != nil {
+		ts.Fatalf("exits: status %q is not a number", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = exitErr.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
+// container NAME: wait until a container with hostname NAME runs, then set
+// $ID to its ID, $PID to the host PID of its PID 1, $RUNTIME_PID to the
+// host PID of its runtime and $ADDRESS to its IP address (if it has one).
+func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: container NAME")
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		all, err := container.List()
+		ts.Check(err)
+		for _, c := range all {
+			if c.Running && c.Hostname() == args[0] {
+				ts.Setenv("ID", c.ID)
+				ts.Setenv("PID", fmt.Sprint(c.Pid))
+				ts.Setenv("RUNTIME_PID", fmt.Sprint(c.RuntimePid))
+				ts.Setenv("ADDRESS", strings.Split(c.Resources["address"], "/")[0])
+				return
+			}
+		}
+	}
+	ts.Fatalf("no container with hostname %s started within 10s", args[0])
+}
+
+// samens KIND PID: process PID is in the host's (this test's) KIND
+// namespace. With !, it is in another one.
+func cmdSamens(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: [!] samens uts|pid|mnt|net|ipc|cgroup PID")
+	}
+	theirs, err := os.Readlink(fmt.Sprintf("/proc/%s/ns/%s", args[1], args[0]))
+	ts.Check(err)
+	ours, err := os.Readlink("/proc/self/ns/" + args[0])
+	ts.Check(err)
+	ts.Logf("host %s, PID %s %s", ours, args[1], theirs)
+	if same := theirs == ours; same == neg {
+		ts.Fatalf("PID %s in %s, host in %s", args[1], theirs, ours)
+	}
+}
+
+// waitport ADDR:PORT: wait until a TCP server answers there (10s at most).
+func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitport ADDR:PORT")
+	}
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var conn net.Conn
+		if conn, err = net.DialTimeout("tcp", args[0], time.Second); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	ts.Fatalf("nothing answers on %s: %v", args[0], err)
+}
+
+// httpget URL: print the body of a GET. With !, the GET must fail.
+func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: [!] httpget URL")
+	}
+	client := http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get(args[0])
+	if err == nil {
+		defer resp.Body.Close()
+		_, err = io.Copy(ts.Stdout(), resp.Body)
+	}
+	switch {
+	case neg && err == nil:
+		ts.Fatalf("GET %s answered, and should not", args[0])
+	case !neg && err != nil:
+		ts.Fatalf("GET %s: %v", args[0], err)
+	}
+}
+
+// nothingleft ID: nothing on the host names container ID any more: no
+// state directory, cgroup, veth, iptables rule or mount.
+func cmdNothingLeft(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 || len(args[0]) != 12 {
+		ts.Fatalf("usage: nothingleft ID (12 hex characters)")
+	}
+	id := args[0]
+	var left []string
+	if _, err := os.Stat(filepath.Join(container.StateRoot, id)); err == nil {
+		left = append(left, "state directory")
+	}
+	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/scratchcontainer/" + id)
+	more, _ := filepath.Glob("/sys/fs/cgroup/scratchcontainer/" + id)
+	left = append(left, append(cgroups, more...)...)
+	if _, err := net.InterfaceByName("sc-" + id[:8]); err == nil {
+		left = append(left, "link sc-"+id[:8])
+	}
+	if out, err := exec.Command("iptables-save").Output(); err == nil && strings.Contains(string(out), "scratchcontainer:"+id) {
+		left = append(left, "iptables rules with comment scratchcontainer:"+id)
+	} else if err != nil && !errors.Is(err, exec.ErrNotFound) {
+		ts.Fatalf("iptables-save: %v", err)
+	}
+	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), id) {
+		left = append(left, "a mount naming "+id)
+	}
+	if len(left) > 0 {
+		ts.Fatalf("container %s left: %s", id, strings.Join(left, ", "))
+	}
+}
+
+// moduleRoot is the directory holding go.mod, found upwards from here.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
