@@ -27,8 +27,12 @@ deps: ## install the Debian packages the tests need, if missing (root)
 rootfs: deps ## build a busybox rootfs in build/rootfs
 	@[ -x $(ROOTFS)/bin/busybox ] || $(GO) run ./runtime/rootfs/mkrootfs $(ROOTFS)
 
+rootfs-host: ## copy host programs with their libraries into build/rootfs-host: make rootfs-host BINARIES="bash ls"
+	@[ -n "$(BINARIES)" ] || { echo 'make rootfs-host: name the programs: make rootfs-host BINARIES="bash ls"'; exit 1; }
+	$(GO) run ./runtime/rootfs/mkrootfs -host "$(BINARIES)" $(BUILD)/rootfs-host
+
 demo: build rootfs ## a short narrated tour of the chapters
-	@bash demo.sh $(BIN) $(ROOTFS)
+	@bash scripts/demo.sh $(BIN) $(ROOTFS)
 
 test: deps ## gofmt, go vet, unit tests and every chapter's scripts, as root
 	@[ "$$(id -u)" = 0 ] || { echo "make test: the scripts need root: sudo make test"; exit 1; }
@@ -42,7 +46,7 @@ test: deps ## gofmt, go vet, unit tests and every chapter's scripts, as root
 
 chapter: deps ## run one chapter's suite: make chapter N=03
 	@d=$$(ls -d chapters/$(N)-* 2>/dev/null) || { echo "make chapter: no chapter $(N); try N=01 to N=07"; exit 1; }; \
-	$(GO) test -count=1 -timeout 10m -v ./$$d | grep -E '^\s*(---|ok|FAIL|PASS)'
+	set -o pipefail; $(GO) test -count=1 -timeout 10m -v ./$$d | grep -E '^\s*(---|ok|FAIL|PASS)'
 
 clean: ## remove build/ and the binary
 	rm -rf $(BUILD) $(BIN)

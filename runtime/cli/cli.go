@@ -22,6 +22,7 @@ const usage = `usage:
   scratchcontainer run [flags] <rootfs> <command> [args...]
   scratchcontainer ps                      running containers
   scratchcontainer gc                      release what containers whose runtime died left behind
+  scratchcontainer chapters                the course: each chapter and what it adds
 run flags (before <rootfs>):
 `
 
@@ -38,11 +39,20 @@ func Main(args []string, course []container.Chapter) int {
 
 func run(args []string, course []container.Chapter) (int, error) {
 	if len(args) < 2 {
-		return 0, usageError("missing subcommand: run, ps or gc")
+		return 0, usageError("missing subcommand: run, ps, gc or chapters")
 	}
 	sub, rest := args[1], args[2:]
-	if sub == container.ChildCommand {
+	switch sub {
+	case container.ChildCommand:
 		return 0, container.Child(course)
+	case "chapters":
+		for i, ch := range course {
+			fmt.Printf("%02d-%-8s %s\n", i+1, ch.Name, ch.Capability)
+		}
+		return 0, nil
+	case "-h", "-help", "--help", "help":
+		fmt.Print(usage)
+		return 0, nil
 	}
 	if os.Geteuid() != 0 {
 		return 0, fmt.Errorf("%s needs root (namespaces, cgroups and iptables do): try sudo %s", sub, strings.Join(args, " "))
@@ -63,7 +73,7 @@ func run(args []string, course []container.Chapter) (int, error) {
 		}
 		return 0, err
 	}
-	return 0, usageError("unknown subcommand %q: use run, ps or gc", sub)
+	return 0, usageError("unknown subcommand %q: use run, ps, gc or chapters", sub)
 }
 
 func usageError(format string, args ...any) error {

@@ -93,11 +93,6 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	orders.Close()
 	execWrite.Close()
 	c.Pid = cmd.Process.Pid
-	if err := c.Save(); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return 0, err
-	}
 
 	for _, ch := range chapters {
 		if ch.Attach != nil {
