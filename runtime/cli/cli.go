@@ -23,6 +23,7 @@ const usage = `usage:
   scratchcontainer ps                      running containers
   scratchcontainer gc                      release what containers whose runtime died left behind
   scratchcontainer chapters                the course: each chapter and what it adds
+  scratchcontainer check                   is this host ready? root, namespaces, cgroups, iptables
 run flags (before <rootfs>):
 `
 
@@ -50,6 +51,8 @@ func run(args []string, course []container.Chapter) (int, error) {
 			fmt.Printf("%02d-%-8s %s\n", i+1, ch.Name, ch.Capability)
 		}
 		return 0, nil
+	case "check":
+		return 0, check(os.Stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return 0, nil

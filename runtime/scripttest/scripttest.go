@@ -26,10 +26,10 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-	"golang.org/x/sys/unix"
 
 	"scratchcontainer/runtime/cli"
 	"scratchcontainer/runtime/container"
+	"scratchcontainer/runtime/host"
 	"scratchcontainer/runtime/rootfs"
 )
 
@@ -91,16 +91,11 @@ func condition(cond string) (bool, error) {
 	switch cond {
 	case "root":
 		return os.Geteuid() == 0, nil
-	case "cgroup2":
-		// Unified only: /sys/fs/cgroup itself is a cgroup2 file system.
-		var st unix.Statfs_t
-		err := unix.Statfs("/sys/fs/cgroup", &st)
-		return err == nil && st.Type == unix.CGROUP2_SUPER_MAGIC, nil
-	case "cgroup1":
-		// v1 or hybrid: controllers have hierarchies of their own.
-		var st unix.Statfs_t
-		err := unix.Statfs("/sys/fs/cgroup/memory", &st)
-		return err == nil && st.Type == unix.CGROUP_SUPER_MAGIC, nil
+	case "cgroup2": // unified only
+		return host.DetectCgroupMode() == host.CgroupV2, nil
+	case "cgroup1": // v1 or hybrid: controllers have hierarchies of their own
+		mode := host.DetectCgroupMode()
+		return mode == host.CgroupV1 || mode == host.CgroupHybrid, nil
 	}
 	return false, fmt.Errorf("unknown condition %q: use root, cgroup1 or cgroup2", cond)
 }
@@ -111,6 +106,7 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"exits":       cmdExits,
 		"container":   cmdContainer,
 		"samens":      cmdSamens,
+		"children":    cmdChildren,
 		"waitport":    cmdWaitport,
 		"httpget":     cmdHTTPGet,
 		"nothingleft": cmdNothingLeft,
@@ -177,6 +173,33 @@ func cmdSamens(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Logf("host %s, PID %s %s", ours, args[1], theirs)
 	if same := theirs == ours; same == neg {
 		ts.Fatalf("PID %s in %s, host in %s", args[1], theirs, ours)
+	}
+}
+
+// children PID: print a line "PID STATE NAME" for each child of process PID,
+// as the host sees them (state Z: a zombie nobody reaped).
+func cmdChildren(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: children PID")
+	}
+	// Each thread has its own list: a Go parent forks from any of its threads.
+	lists, err := filepath.Glob(fmt.Sprintf("/proc/%s/task/*/children", args[0]))
+	ts.Check(err)
+	var all []string
+	for _, list := range lists {
+		b, err := os.ReadFile(list)
+		ts.Check(err)
+		all = append(all, strings.Fields(string(b))...)
+	}
+	for _, child := range all {
+		stat, err := os.ReadFile("/proc/" + child + "/stat")
+		if err != nil {
+			continue // exited and reaped meanwhile
+		}
+		// "pid (comm) state ...": comm may hold spaces, so cut at the last ')'.
+		s := string(stat)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		fmt.Fprintf(ts.Stdout(), "%s %s %s\n", child, strings.Fields(s[end+1:])[0], s[open+1:end])
 	}
 }
 
