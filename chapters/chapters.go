@@ -6,6 +6,7 @@ import (
 	uts "scratchcontainer/chapters/01-uts"
 	pid "scratchcontainer/chapters/02-pid"
 	mount "scratchcontainer/chapters/03-mount"
+	proc "scratchcontainer/chapters/04-proc"
 	"scratchcontainer/runtime/container"
 )
 
@@ -15,6 +16,7 @@ func All() []container.Chapter {
 		uts.Chapter(),   // 01: own hostname
 		pid.Chapter(),   // 02: own process IDs, the command is PID 1
 		mount.Chapter(), // 03: own filesystem, pivot_root into the rootfs
+		proc.Chapter(),  // 04: own /proc, /dev and read-only /sys
 	}
 }
 
