@@ -8,10 +8,21 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
 )
+
+func init() {
+	// The kernel keeps the parent-death signal (Pdeathsig, set in Run) per
+	// thread, on the one thread it cloned: the main thread. The Go runtime
+	// may run main on another thread, and a process that execs from a thread
+	// without the signal loses it. Keep the child on its main thread.
+	if len(os.Args) > 1 && os.Args[1] == ChildCommand {
+		runtime.LockOSThread()
+	}
+}
 
 // The child's end of the two pipes from the host (Run's ExtraFiles).
 const (
