@@ -21,6 +21,7 @@ import (
 const usage = `usage:
   scratchcontainer run [flags] <rootfs> <command> [args...]
   scratchcontainer ps                      running containers
+  scratchcontainer exec <id> <command>     run a command inside a running container
   scratchcontainer gc                      release what containers whose runtime died left behind
   scratchcontainer chapters                the course: each chapter and what it adds
   scratchcontainer check                   is this host ready? root, namespaces, cgroups, iptables
@@ -40,7 +41,7 @@ func Main(args []string, course []container.Chapter) int {
 
 func run(args []string, course []container.Chapter) (int, error) {
 	if len(args) < 2 {
-		return 0, usageError("missing subcommand: run, ps, gc or chapters")
+		return 0, usageError("missing subcommand: run, exec, ps, gc, check or chapters")
 	}
 	sub, rest := args[1], args[2:]
 	switch sub {
@@ -67,6 +68,11 @@ func run(args []string, course []container.Chapter) (int, error) {
 			return 0, err
 		}
 		return container.Run(cfg, course[:cfg.Chapters])
+	case "exec":
+		if len(rest) < 2 {
+			return 0, usageError("exec: give a container ID and a command: scratchcontainer exec <id> <command> [args...]")
+		}
+		return container.Exec(rest[0], rest[1:])
 	case "ps":
 		return 0, ps(os.Stdout)
 	case "gc":
@@ -76,7 +82,7 @@ func run(args []string, course []container.Chapter) (int, error) {
 		}
 		return 0, err
 	}
-	return 0, usageError("unknown subcommand %q: use run, ps, gc or chapters", sub)
+	return 0, usageError("unknown subcommand %q: use run, exec, ps, gc, check or chapters", sub)
 }
 
 func usageError(format string, args ...any) error {

@@ -123,7 +123,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	defer close(done)
 	// Signals that came before the exec waited in the channel: the Go
 	// child would not have passed them on to the command.
-	go forwardSignals(c.Pid, signals, done)
+	go forwardSignals(c.Pid, true, signals, done)
 
 	status = exitStatus(cmd.Wait())
 	for _, ch := range chapters {
@@ -150,14 +150,14 @@ func exitStatus(err error) int {
 	return ws.ExitStatus()
 }
 
-// forwardSignals sends SIGINT and SIGTERM on to the container's PID 1; a
-// second one kills the container.
+// forwardSignals sends SIGINT and SIGTERM on to process pid, the container's
+// PID 1 when pid1 is set; a second one kills it.
 //
 // The kernel drops a signal sent to the PID 1 of a PID namespace unless PID 1
 // installed a handler for it: only SIGKILL and SIGSTOP from an ancestor
 // namespace are forced. A learner pressing Ctrl-C at `sleep` would see
 // nothing happen, so we say so.
-func forwardSignals(pid int, signals <-chan os.Signal, done <-chan struct{}) {
+func forwardSignals(pid int, pid1 bool, signals <-chan os.Signal, done <-chan struct{}) {
 	for n := 0; ; n++ {
 		select {
 		case <-done:
@@ -170,7 +170,7 @@ func forwardSignals(pid int, signals <-chan os.Signal, done <-chan struct{}) {
 				continue
 			}
 			unix.Kill(pid, sig)
-			if !catches(pid, sig) {
+			if pid1 && !catches(pid, sig) {
 				fmt.Fprintf(os.Stderr, "scratchcontainer: %v forwarded to PID 1, which has no handler for it, so the kernel drops it; send it again to kill the container\n", sig)
 			}
 		}
