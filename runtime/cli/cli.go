@@ -67,6 +67,9 @@ func run(args []string, course []container.Chapter) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		// Release what crashed runtimes left first: their addresses and
+		// ports are ours to reuse. It costs a read of each state file.
+		container.GC(course) // what it cannot release, `scratchcontainer gc` reports
 		return container.Run(cfg, course[:cfg.Chapters])
 	case "exec":
 		if len(rest) < 2 {

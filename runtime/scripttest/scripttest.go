@@ -105,6 +105,7 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"exits":       cmdExits,
 		"container":   cmdContainer,
+		"stopped":     cmdStopped,
 		"samens":      cmdSamens,
 		"children":    cmdChildren,
 		"waitport":    cmdWaitport,
@@ -158,6 +159,28 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("no container with hostname %s started within 10s", args[0])
+}
+
+// stopped NAME: wait until the runtime of the container with hostname NAME
+// has stopped itself at its crash point (SCRATCHCONTAINER_CRASH_AT), then set
+// $ID and $RUNTIME_PID.
+func cmdStopped(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: stopped NAME")
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		all, err := container.List()
+		ts.Check(err)
+		for _, c := range all {
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.RuntimePid))
+			if c.Hostname() == args[0] && err == nil && strings.Contains(string(stat), ") T ") {
+				ts.Setenv("ID", c.ID)
+				ts.Setenv("RUNTIME_PID", fmt.Sprint(c.RuntimePid))
+				return
+			}
+		}
+	}
+	ts.Fatalf("no runtime of a container with hostname %s stopped within 10s", args[0])
 }
 
 // samens KIND PID: process PID is in the host's (this test's) KIND
