@@ -8,7 +8,7 @@ BIN := ./scratchcontainer
 DEBS := busybox-static iptables iproute2 kmod
 N ?= 01
 
-.PHONY: help build rootfs rootfs-host demo test chapter deps clean
+.PHONY: help build rootfs rootfs-host demo test chapter progress verify-exercises deps clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -44,9 +44,14 @@ test: deps ## gofmt, go vet, unit tests and every chapter's scripts, as root
 	awk '$$1=="ok"||$$1=="FAIL"||$$1=="?" { if ($$2 ~ /scratchcontainer/) printf "  %-4s %s\n", ($$1=="?"?"-":$$1), $$2 }' $(BUILD)/test.log; \
 	exit $$status
 
-chapter: deps ## run one chapter's suite: make chapter N=03
-	@d=$$(ls -d chapters/$(N)-* 2>/dev/null) || { echo "make chapter: no chapter $(N); try N=01 to N=07"; exit 1; }; \
-	set -o pipefail; $(GO) test -count=1 -timeout 10m -v ./$$d | grep -E '^\s*(---|ok|FAIL|PASS)'
+chapter: deps ## run chapter N's suite on your exercise: make chapter N=03 (REFERENCE=1: on the reference)
+	@scripts/workshop.sh chapter $(N) $(if $(REFERENCE),reference)
+
+progress: deps ## the workshop at a glance: each chapter passing, failing or not started
+	@scripts/workshop.sh progress
+
+verify-exercises: deps ## every untouched exercise fails its suite, every reference passes
+	@scripts/workshop.sh verify
 
 clean: ## remove build/ and the binary
 	rm -rf $(BUILD) $(BIN)

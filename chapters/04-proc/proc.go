@@ -1,3 +1,5 @@
+//go:build !workshop && !workshop04
+
 // Package proc gives the container the kernel's file systems a program
 // expects to find: its own /proc, a minimal /dev, and a read-only /sys.
 //
