@@ -8,7 +8,7 @@ BIN := ./scratchcontainer
 DEBS := busybox-static iptables iproute2 kmod
 N ?= 01
 
-.PHONY: help build rootfs rootfs-host demo test chapter progress verify-exercises deps clean
+.PHONY: bench help build rootfs rootfs-host demo test chapter progress verify-exercises deps clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -52,6 +52,11 @@ progress: deps ## the workshop at a glance: each chapter passing, failing or not
 
 verify-exercises: deps ## every untouched exercise fails its suite, every reference passes
 	@scripts/workshop.sh verify
+
+bench: build rootfs ## latency vs runc and the unshare floor, 20 at once, throughput: build/bench/
+	@dpkg -s runc >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc >/dev/null
+	CGO_ENABLED=0 $(GO) build -o $(BUILD)/scbench ./runtime/bench
+	$(BUILD)/scbench -runs $(or $(RUNS),30)
 
 clean: ## remove build/ and the binary
 	rm -rf $(BUILD) $(BIN)
