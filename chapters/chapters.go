@@ -6,15 +6,18 @@ import (
 	uts "scratchcontainer/chapters/01-uts"
 	pid "scratchcontainer/chapters/02-pid"
 	mount "scratchcontainer/chapters/03-mount"
+	cgroups "scratchcontainer/chapters/05-cgroups"
 	"scratchcontainer/runtime/container"
 )
 
 // All returns every chapter, in course order.
 func All() []container.Chapter {
 	return []container.Chapter{
-		uts.Chapter(),   // 01: own hostname
-		pid.Chapter(),   // 02: own process IDs, the command is PID 1
-		mount.Chapter(), // 03: own filesystem, pivot_root into the rootfs
+		uts.Chapter(),                   // 01: own hostname
+		pid.Chapter(),                   // 02: own process IDs, the command is PID 1
+		mount.Chapter(),                 // 03: own filesystem, pivot_root into the rootfs
+		container.Chapter{Name: "proc"}, // placeholder until merged
+		cgroups.Chapter(),               // 05: limits on CPU, memory and processes
 	}
 }
 
