@@ -68,6 +68,7 @@ func run(runs int, sc, root, out string) error {
 		return err
 	}
 	// The sink runs inside containers: a static copy of this program.
+	os.MkdirAll(filepath.Join(root, "usr/local/bin"), 0o755)
 	if err := rootfs.CopyFile(self, filepath.Join(root, "usr/local/bin/scbench")); err != nil {
 		return err
 	}
