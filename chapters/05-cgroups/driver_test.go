@@ -126,11 +126,7 @@ func TestV2OOMKills(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	_, err := cgroups.Detect(t.TempDir()) // not tmpfs, not cgroup2 (usually)
-	if err != nil {
-		assert.Contains(t, err.Error(), "neither a cgroup2 file system nor a tmpfs")
-	}
-	d, err := cgroups.Detect(cgroups.Root)
+	d, err := cgroups.Detect()
 	if err != nil {
 		t.Skip("no cgroup file system here:", err)
 	}
