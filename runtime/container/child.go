@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -15,6 +16,18 @@ import (
 
 // DefaultPath is the container's PATH unless -e sets one.
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// The child must exec the command from its main thread. The parent-death
+// signal (Pdeathsig in Run) is a property of one thread, the one the host
+// cloned; a thread the Go runtime starts later has none, and when such a
+// thread calls execve the command inherits its empty setting: the container
+// would outlive a runtime killed with SIGKILL. Locking the main goroutine to
+// the main thread in init, before main runs, keeps the exec on that thread.
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == ChildCommand {
+		runtime.LockOSThread()
+	}
+}
 
 // Child is the container's side of Run. It runs in the new namespaces as
 // their first process, re-executed from the runtime with ChildCommand. It
