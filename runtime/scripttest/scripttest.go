@@ -111,6 +111,7 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"waitport":    cmdWaitport,
 		"httpget":     cmdHTTPGet,
 		"nothingleft": cmdNothingLeft,
+		"outside":     cmdOutside,
 	}
 }
 
@@ -140,7 +141,8 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 
 // container NAME: wait until a container with hostname NAME runs, then set
 // $ID to its ID, $PID to the host PID of its PID 1, $RUNTIME_PID to the
-// host PID of its runtime and $ADDRESS to its IP address (if it has one).
+// host PID of its runtime, $ADDRESS to its IP address (if it has one) and
+// $VETH to the name of the host's end of its veth pair.
 func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: container NAME")
@@ -154,6 +156,7 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Setenv("PID", fmt.Sprint(c.Pid))
 				ts.Setenv("RUNTIME_PID", fmt.Sprint(c.RuntimePid))
 				ts.Setenv("ADDRESS", strings.Split(c.Resources["address"], "/")[0])
+				ts.Setenv("VETH", "sc-"+c.ID[:8])
 				return
 			}
 		}
@@ -275,8 +278,17 @@ func cmdNothingLeft(ts *testscript.TestScript, neg bool, args []string) {
 	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/scratchcontainer/" + id)
 	more, _ := filepath.Glob("/sys/fs/cgroup/scratchcontainer/" + id)
 	left = append(left, append(cgroups, more...)...)
-	if _, err := net.InterfaceByName("sc-" + id[:8]); err == nil {
-		left = append(left, "link sc-"+id[:8])
+	// The kernel removes a veth pair with the container's network
+	// namespace, a few milliseconds after the runtime returns.
+	link := "sc-" + id[:8]
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, err := net.InterfaceByName(link); err != nil {
+			link = ""
+			break
+		}
+	}
+	if link != "" {
+		left = append(left, "link "+link+" (5s after exit)")
 	}
 	if out, err := exec.Command("iptables-save").Output(); err == nil && strings.Contains(string(out), "scratchcontainer:"+id) {
 		left = append(left, "iptables rules with comment scratchcontainer:"+id)
