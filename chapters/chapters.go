@@ -7,6 +7,7 @@ import (
 	pid "scratchcontainer/chapters/02-pid"
 	mount "scratchcontainer/chapters/03-mount"
 	veth "scratchcontainer/chapters/06-veth"
+	publish "scratchcontainer/chapters/07-publish"
 	"scratchcontainer/runtime/container"
 )
 
@@ -19,6 +20,7 @@ func All() []container.Chapter {
 		container.Chapter{Name: "proc"},    // placeholder until merged
 		container.Chapter{Name: "cgroups"}, // placeholder until merged
 		veth.Chapter(),                     // 06: own network: veth pair, routing and NAT
+		publish.Chapter(),                  // 07: published ports, from anywhere
 	}
 }
 
