@@ -1,6 +1,7 @@
 // Command udpecho answers UDP datagrams, or sends one and prints the answer.
 //
-//	udpecho -listen :53 -for 20s        answer each datagram with "echo: " and it, for 20s
+//	udpecho -listen :53 -for 20s        answer each datagram with "echo: " and it, for 20s,
+//	                                    and log it on stdout: got "hi" from 127.0.0.1:40000
 //	udpecho -send 127.0.0.1:5353 hi     send "hi" until an answer comes (5s at most)
 //
 // busybox's nc has no UDP mode, and a UDP server gives no sign that it is up:
@@ -45,6 +46,7 @@ func serve(addr string) {
 		if err != nil {
 			continue
 		}
+		fmt.Printf("got %q from %s\n", buf[:n], from)
 		conn.WriteTo(append([]byte("echo: "), buf[:n]...), from)
 	}
 }
