@@ -3,12 +3,13 @@ SHELL := /bin/bash
 GO ?= go
 BUILD := build
 ROOTFS := $(BUILD)/rootfs
+DEBIAN_ROOTFS := $(BUILD)/rootfs-debian
 BIN := ./scratchcontainer
 # Debian packages the tests and the demo need.
 DEBS := busybox-static iptables iproute2 kmod
 N ?= 01
 
-.PHONY: help build rootfs rootfs-host demo test chapter deps clean
+.PHONY: help build rootfs rootfs-host rootfs-debian demo test chapter deps clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -26,6 +27,11 @@ deps: ## install the Debian packages the tests need, if missing (root)
 
 rootfs: deps ## build a busybox rootfs in build/rootfs
 	@[ -x $(ROOTFS)/bin/busybox ] || $(GO) run ./runtime/rootfs/mkrootfs $(ROOTFS)
+
+rootfs-debian: ## a Debian rootfs with python3 in build/rootfs-debian, from Debian's packages (root)
+	@[ "$$(id -u)" = 0 ] || { echo "make rootfs-debian: debootstrap needs root: sudo make rootfs-debian"; exit 1; }
+	@dpkg -s debootstrap >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+	@[ -x $(DEBIAN_ROOTFS)/usr/bin/python3 ] || debootstrap --variant=minbase --include=python3 bookworm $(DEBIAN_ROOTFS)
 
 demo: build rootfs ## a short narrated tour of the chapters
 	@bash demo.sh $(BIN) $(ROOTFS)
