@@ -3,12 +3,13 @@ SHELL := /bin/bash
 GO ?= go
 BUILD := build
 ROOTFS := $(BUILD)/rootfs
+DEBIAN_ROOTFS := $(BUILD)/rootfs-debian
 BIN := ./scratchcontainer
 # Debian packages the tests and the demo need.
 DEBS := busybox-static iptables iproute2 kmod
 N ?= 01
 
-.PHONY: bench help build rootfs rootfs-host demo test chapter progress verify-exercises deps clean
+.PHONY: bench help build rootfs rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -30,6 +31,11 @@ rootfs: deps ## build a busybox rootfs in build/rootfs
 rootfs-host: ## copy host programs with their libraries into build/rootfs-host: make rootfs-host BINARIES="bash ls"
 	@[ -n "$(BINARIES)" ] || { echo 'make rootfs-host: name the programs: make rootfs-host BINARIES="bash ls"'; exit 1; }
 	$(GO) run ./runtime/rootfs/mkrootfs -host "$(BINARIES)" $(BUILD)/rootfs-host
+
+rootfs-debian: ## a Debian rootfs with python3 in build/rootfs-debian, from Debian's packages (root)
+	@[ "$$(id -u)" = 0 ] || { echo "make rootfs-debian: debootstrap needs root: sudo make rootfs-debian"; exit 1; }
+	@dpkg -s debootstrap >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+	@[ -x $(DEBIAN_ROOTFS)/usr/bin/python3 ] || debootstrap --variant=minbase --include=python3 bookworm $(DEBIAN_ROOTFS)
 
 demo: build rootfs ## a short narrated tour of the chapters
 	@bash scripts/demo.sh $(BIN) $(ROOTFS)

@@ -9,6 +9,7 @@ import (
 	proc "scratchcontainer/chapters/04-proc"
 	cgroups "scratchcontainer/chapters/05-cgroups"
 	veth "scratchcontainer/chapters/06-veth"
+	publish "scratchcontainer/chapters/07-publish"
 	"scratchcontainer/runtime/container"
 )
 
@@ -21,6 +22,7 @@ func All() []container.Chapter {
 		proc.Chapter(),    // 04: own /proc, /dev and read-only /sys
 		cgroups.Chapter(), // 05: limits on CPU, memory and processes
 		veth.Chapter(),    // 06: own network: veth pair, routing and NAT
+		publish.Chapter(), // 07: host ports published into the container
 	}
 }
 

@@ -227,9 +227,11 @@ func EnsureShared(ipt *iptables.IPTables, rules []Rule) error {
 		if err := ensureChain(ipt, r.Table, r.Chain); err != nil {
 			return err
 		}
-		if len(r.Spec) >= 2 && r.Spec[0] == "-j" && strings.HasPrefix(r.Spec[1], "SCRATCH-") {
-			if err := ensureChain(ipt, r.Table, r.Spec[1]); err != nil {
-				return err
+		for i, arg := range r.Spec[:len(r.Spec)-1] {
+			if arg == "-j" { // a jump: its target must exist first
+				if err := ensureChain(ipt, r.Table, r.Spec[i+1]); err != nil {
+					return err
+				}
 			}
 		}
 		if r.Top {

@@ -112,6 +112,7 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"httpget":     cmdHTTPGet,
 		"nothingleft": cmdNothingLeft,
 		"outside":     cmdOutside,
+		"freeport":    cmdFreeport,
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
+
+	"scratchcontainer/runtime/container"
 )
 
 // outsideLock serialises picking a subnet for an outside host among all
@@ -81,4 +83,41 @@ func freeTestNet() (gw, out string, err error) {
 		}
 	}
 	return "", "", fmt.Errorf("every /30 of 198.51.100.0/24 is in use on this host: remove stale test links (ip -o addr | grep 198.51.100)")
+}
+
+// freeport VAR...: set each VAR to a port free on the host for TCP and UDP,
+// and published by no container, so that scripts running at once (a
+// chapter's suite and the root package's) never ask for the same one.
+func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: freeport VAR...")
+	}
+	taken := map[string]bool{}
+	all, err := container.List()
+	ts.Check(err)
+	for _, c := range all {
+		for _, spec := range strings.Fields(c.Resources["ports"]) {
+			host, _, _ := strings.Cut(spec, ":")
+			taken[host] = true
+		}
+	}
+	for _, name := range args {
+		for tries := 0; ; tries++ {
+			if tries == 100 {
+				ts.Fatalf("freeport: no free port after 100 tries")
+			}
+			l, err := net.Listen("tcp", ":0")
+			ts.Check(err)
+			port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+			udp, err := net.ListenPacket("udp", ":"+port)
+			l.Close()
+			if err != nil || taken[port] {
+				continue
+			}
+			udp.Close()
+			taken[port] = true
+			ts.Setenv(name, port)
+			break
+		}
+	}
 }
