@@ -9,7 +9,7 @@ BIN := ./scratchcontainer
 DEBS := busybox-static iptables iproute2 kmod
 N ?= 01
 
-.PHONY: bench help build rootfs rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean
+.PHONY: bench stress fuzz help build rootfs rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -63,6 +63,14 @@ bench: build rootfs ## latency vs runc and the unshare floor, 20 at once, throug
 	@dpkg -s runc >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc >/dev/null
 	CGO_ENABLED=0 $(GO) build -o $(BUILD)/scbench ./runtime/bench
 	$(BUILD)/scbench -runs $(or $(RUNS),30)
+
+stress: build rootfs ## 200 sequential and 20 concurrent networked runs, then an inventory that must be empty
+	@bash scripts/stress.sh $(BIN) $(ROOTFS) $(or $(SEQUENTIAL),200) $(or $(CONCURRENT),20)
+
+fuzz: ## fuzz the parsers of -publish, -memory and -cpus, FUZZTIME each (default 10s)
+	$(GO) test -run XXX -fuzz FuzzParsePort -fuzztime $(or $(FUZZTIME),10s) ./chapters/07-publish/
+	$(GO) test -run XXX -fuzz FuzzParseSize -fuzztime $(or $(FUZZTIME),10s) ./chapters/05-cgroups/
+	$(GO) test -run XXX -fuzz FuzzParseCPUs -fuzztime $(or $(FUZZTIME),10s) ./chapters/05-cgroups/
 
 clean: ## remove build/ and the binary
 	rm -rf $(BUILD) $(BIN)

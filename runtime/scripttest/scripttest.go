@@ -265,13 +265,29 @@ func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// nothingleft ID: nothing on the host names container ID any more: no
-// state directory, cgroup, veth, iptables rule or mount.
+// nothingleft ID | @FILE: nothing on the host names container ID any more
+// (or any of the IDs listed in FILE): no state directory, cgroup, veth,
+// iptables rule or mount.
 func cmdNothingLeft(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 || len(args[0]) != 12 {
-		ts.Fatalf("usage: nothingleft ID (12 hex characters)")
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: nothingleft ID|@FILE")
 	}
-	id := args[0]
+	ids := []string{args[0]}
+	if file, ok := strings.CutPrefix(args[0], "@"); ok {
+		ids = strings.Fields(ts.ReadFile(file))
+		if len(ids) == 0 {
+			ts.Fatalf("nothingleft: no IDs in %s", file)
+		}
+	}
+	for _, id := range ids {
+		if len(id) != 12 {
+			ts.Fatalf("nothingleft: %q is not a container ID (12 hex characters)", id)
+		}
+		nothingLeft(ts, id)
+	}
+}
+
+func nothingLeft(ts *testscript.TestScript, id string) {
 	var left []string
 	if _, err := os.Stat(filepath.Join(container.StateRoot, id)); err == nil {
 		left = append(left, "state directory")
