@@ -1,3 +1,5 @@
+//go:build !workshop && !workshop06
+
 // Package veth gives the container a network of its own: its own interfaces,
 // addresses, routes and firewall, joined to the host by a virtual cable.
 //
@@ -19,6 +21,8 @@
 // the pool's source addresses to its own on the way out (MASQUERADE), so
 // replies find their way back without the outside knowing about the pool.
 // Those rules name only the pool, so they are made once per host and shared.
+// This file is the plumbing, in run-time order; address.go picks N, nat.go
+// holds the shared rules.
 //
 // Syscalls: clone(2) with CLONE_NEWNET; netlink(7) RTM_NEWLINK, RTM_NEWADDR,
 // RTM_NEWROUTE (through github.com/vishvananda/netlink); flock(2).
@@ -29,9 +33,7 @@ package veth
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"strings"
 
 	"github.com/coreos/go-iptables/iptables"
 	"github.com/vishvananda/netlink"
@@ -39,9 +41,6 @@ import (
 
 	"scratchcontainer/runtime/container"
 )
-
-// Pool holds every container's /24: container N has 172.22.N.0/24.
-const Pool = "172.22.0.0/16"
 
 // Chapter is chapter 06.
 func Chapter() container.Chapter {
@@ -55,65 +54,6 @@ func Chapter() container.Chapter {
 		Enter:      ConfigureInside,
 		Release:    Disconnect,
 	}
-}
-
-// HostLink is the name of the host's end of container id's veth pair.
-// Interface names have at most 15 characters: "sc-" and 8 of the ID fit.
-func HostLink(id string) string { return "sc-" + id[:8] }
-
-// ReserveAddress runs on the host before the clone: it picks the first N no
-// other container holds and records 172.22.N.2/24 before anything is made,
-// so a crash from here on leaves gc something to release.
-//
-// The lock makes "look at the others, then take one" one step: without it
-// two runtimes starting together would both see N free. A container whose
-// runtime died still holds its N until gc releases it.
-func ReserveAddress(c *container.Container) error {
-	if c.Config.Net == "none" {
-		return nil
-	}
-	unlock, err := container.Lock("address.lock")
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	all, err := container.List()
-	if err != nil {
-		return fmt.Errorf("list containers to pick an address: %w", err)
-	}
-	// The kernel removes a dead container's pair a moment after its
-	// runtime exits: until then its gateway is still on the host.
-	onHost, err := net.InterfaceAddrs()
-	if err != nil {
-		return fmt.Errorf("list the host's addresses: %w", err)
-	}
-	addr, err := FreeAddress(all, onHost)
-	if err != nil {
-		return err
-	}
-	return c.Record("address", addr)
-}
-
-// FreeAddress is the container address 172.22.N.2/24 of the first N in
-// 1..254 that no container in all holds and whose gateway 172.22.N.1 is on
-// no host interface.
-func FreeAddress(all []*container.Container, onHost []net.Addr) (string, error) {
-	held := map[string]bool{}
-	for _, other := range all {
-		held[other.Resources["address"]] = true
-	}
-	for _, a := range onHost {
-		if ipnet, ok := a.(*net.IPNet); ok {
-			held[ipnet.String()] = true // 172.22.N.1/24
-		}
-	}
-	for n := 1; n <= 254; n++ {
-		addr := fmt.Sprintf("172.22.%d.2/24", n)
-		if !held[addr] && !held[fmt.Sprintf("172.22.%d.1/24", n)] {
-			return addr, nil
-		}
-	}
-	return "", fmt.Errorf("no free address in %s: 254 containers hold one (scratchcontainer ps lists them, scratchcontainer gc releases those whose runtime died)", Pool)
 }
 
 // Connect runs on the host once the child exists, in its new network
@@ -151,113 +91,6 @@ func Connect(c *container.Container) error {
 		return fmt.Errorf("iptables: %w (install the iptables package)", err)
 	}
 	return EnsureShared(ipt, natRules())
-}
-
-// addresses are the host's end (172.22.N.1/24, the container's gateway) and
-// the container's eth0 (172.22.N.2/24), from the recorded address.
-func addresses(c *container.Container) (gateway, inside *netlink.Addr, err error) {
-	recorded := c.Resources["address"]
-	inside, err = netlink.ParseAddr(recorded)
-	if err != nil {
-		return nil, nil, fmt.Errorf("container %s: recorded address %q: %w", c.ID, recorded, err)
-	}
-	gw := inside.IP.To4()
-	gw = net.IPv4(gw[0], gw[1], gw[2], 1)
-	return &netlink.Addr{IPNet: &net.IPNet{IP: gw, Mask: inside.Mask}}, inside, nil
-}
-
-// enableForwarding turns on routing between interfaces: without it the host
-// drops every packet the container sends beyond the host itself. Writing
-// the same value again is harmless, but reading first spares the kernel a
-// walk over every interface.
-func enableForwarding() error {
-	const path = "/proc/sys/net/ipv4/ip_forward"
-	if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) == "1" {
-		return nil
-	}
-	if err := os.WriteFile(path, []byte("1"), 0o644); err != nil {
-		return fmt.Errorf("enable forwarding: write %s: %w", path, err)
-	}
-	return nil
-}
-
-// A Rule is one iptables rule. Top rules are inserted first in their chain
-// rather than appended: a jump from a built-in chain must come before a
-// DROP that a firewall or Docker put there.
-type Rule struct {
-	Table, Chain string
-	Spec         []string
-	Top          bool
-}
-
-// natRules let the pool out: the host MASQUERADEs what the pool sends beyond
-// the pool, and FORWARD accepts it even where the policy is DROP. Replies
-// (and connections a published port DNATs in) come back; nobody outside can
-// open a connection to a container address directly.
-//
-// They name only the pool, so they are shared by every container and stay.
-// The jumps from the built-in chains come last: when the last rule is there,
-// all are (see EnsureShared).
-func natRules() []Rule {
-	return []Rule{
-		{Table: "nat", Chain: "SCRATCH-POSTROUTING", Spec: []string{"-s", Pool, "!", "-d", Pool, "-j", "MASQUERADE"}},
-		{Table: "filter", Chain: "SCRATCH-FORWARD", Spec: []string{"-s", Pool, "-j", "ACCEPT"}},
-		{Table: "filter", Chain: "SCRATCH-FORWARD", Spec: []string{"-d", Pool, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "ACCEPT"}},
-		{Table: "nat", Chain: "POSTROUTING", Spec: []string{"-j", "SCRATCH-POSTROUTING"}, Top: true},
-		{Table: "filter", Chain: "FORWARD", Spec: []string{"-j", "SCRATCH-FORWARD"}, Top: true},
-	}
-}
-
-// EnsureShared makes rules exist, once per host. Each iptables command is a
-// process of its own and costs a millisecond or more, so the common case is
-// one check: the last rule, added last, is there. Otherwise, under a lock
-// (go-iptables' AppendUnique is check-then-append: two runtimes could both
-// append), it makes the SCRATCH- chains and whatever rule is missing.
-func EnsureShared(ipt *iptables.IPTables, rules []Rule) error {
-	last := rules[len(rules)-1]
-	if ok, err := ipt.Exists(last.Table, last.Chain, last.Spec...); err == nil && ok {
-		return nil
-	}
-	unlock, err := container.Lock("iptables.lock")
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	for _, r := range rules {
-		if err := ensureChain(ipt, r.Table, r.Chain); err != nil {
-			return err
-		}
-		for i, arg := range r.Spec[:len(r.Spec)-1] {
-			if arg == "-j" { // a jump: its target must exist first
-				if err := ensureChain(ipt, r.Table, r.Spec[i+1]); err != nil {
-					return err
-				}
-			}
-		}
-		if r.Top {
-			err = ipt.InsertUnique(r.Table, r.Chain, 1, r.Spec...)
-		} else {
-			err = ipt.AppendUnique(r.Table, r.Chain, r.Spec...)
-		}
-		if err != nil {
-			return fmt.Errorf("iptables -t %s -A %s %s: %w", r.Table, r.Chain, strings.Join(r.Spec, " "), err)
-		}
-	}
-	return nil
-}
-
-// ensureChain makes one of our chains; the built-in ones exist already.
-func ensureChain(ipt *iptables.IPTables, table, chain string) error {
-	if !strings.HasPrefix(chain, "SCRATCH-") {
-		return nil
-	}
-	if ok, err := ipt.ChainExists(table, chain); err != nil || ok {
-		return err
-	}
-	if err := ipt.NewChain(table, chain); err != nil {
-		return fmt.Errorf("iptables -t %s -N %s: %w", table, chain, err)
-	}
-	return nil
 }
 
 // ConfigureInside runs in the child, in its new network namespace, before

@@ -55,7 +55,7 @@ func TestParsePortsRefusesAHostPortTwice(t *testing.T) {
 }
 
 func TestRuleSpecStripsTheQuotesOfTheNftBackend(t *testing.T) {
-	listed := `-A SCRATCH-OUTPUT -p tcp -m tcp --dport 18080 -m comment --comment "scratchcontainer:0123456789ab" -j DNAT --to-destination 172.22.1.2:80`
+	listed := `-A SCRATCH-DNAT -p tcp -m tcp --dport 18080 -m comment --comment "scratchcontainer:0123456789ab" -j DNAT --to-destination 172.22.1.2:80`
 	assert.Equal(t, []string{"-p", "tcp", "-m", "tcp", "--dport", "18080", "-m", "comment", "--comment", "scratchcontainer:0123456789ab", "-j", "DNAT", "--to-destination", "172.22.1.2:80"}, ruleSpec(listed))
 }
 

@@ -224,15 +224,20 @@ func sharedRules() []veth.Rule {
 		// services. Answers to connections we made are fine.
 		{Table: "filter", Chain: "SCRATCH-INPUT", Spec: []string{"-d", "127.0.0.0/8", "!", "-i", "lo", "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"}},
 		// Only traffic to one of the host's own addresses is published.
-		{Table: "nat", Chain: "PREROUTING", Spec: []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", "SCRATCH-PREROUTING"}, Top: true},
-		{Table: "nat", Chain: "OUTPUT", Spec: []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", "SCRATCH-OUTPUT"}, Top: true},
+		// PREROUTING sees new connections from elsewhere (other hosts,
+		// containers), OUTPUT the host's own: both go to one chain.
+		{Table: "nat", Chain: "PREROUTING", Spec: []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", DNATChain}, Top: true},
+		{Table: "nat", Chain: "OUTPUT", Spec: []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", DNATChain}, Top: true},
 		{Table: "filter", Chain: "INPUT", Spec: []string{"-j", "SCRATCH-INPUT"}, Top: true},
 	}
 }
 
-// dnatChains see new connections to the host's own addresses: PREROUTING
-// those from elsewhere (other hosts, containers), OUTPUT the host's own.
-func dnatChains() []string { return []string{"SCRATCH-PREROUTING", "SCRATCH-OUTPUT"} }
+// DNATChain holds one DNAT rule per published port, for new connections to
+// the host's own addresses, from wherever they come. One rule, not one in
+// PREROUTING and one in OUTPUT: with the nft backend each delete waits for
+// the kernel's RCU grace period (about 18 ms here), and the container's
+// release waits for its deletes.
+const DNATChain = "SCRATCH-DNAT"
 
 // Publish runs on the host once the veth pair exists: it lets the host end
 // carry 127.0.0.1, makes sure the shared rules exist, and adds the
@@ -256,10 +261,8 @@ func Publish(c *container.Container) error {
 	}
 	address, _, _ := strings.Cut(c.Resources["address"], "/")
 	for _, p := range ports {
-		for _, chain := range dnatChains() {
-			if err := ipt.Append("nat", chain, dnat(c.ID, p, address)...); err != nil {
-				return fmt.Errorf("publish %s: iptables -t nat -A %s: %w", p, chain, err)
-			}
+		if err := ipt.Append("nat", DNATChain, dnat(c.ID, p, address)...); err != nil {
+			return fmt.Errorf("publish %s: iptables -t nat -A %s: %w", p, DNATChain, err)
 		}
 	}
 	return nil
@@ -289,24 +292,21 @@ func Unpublish(c *container.Container) error {
 	if err != nil {
 		return fmt.Errorf("iptables: %w", err)
 	}
+	rules, err := ipt.List("nat", DNATChain)
+	if notExist(err) {
+		return nil // the shared rules were never made: neither were ours
+	}
+	if err != nil {
+		return fmt.Errorf("iptables -t nat -S %s: %w", DNATChain, err)
+	}
 	var errs []error
-	for _, chain := range dnatChains() {
-		rules, err := ipt.List("nat", chain)
-		if notExist(err) {
-			continue // the shared rules were never made: neither were ours
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("iptables -t nat -S %s: %w", chain, err))
+	for _, rule := range rules {
+		if !strings.Contains(rule, comment(c.ID)) {
 			continue
 		}
-		for _, rule := range rules {
-			if !strings.Contains(rule, comment(c.ID)) {
-				continue
-			}
-			// gc may race us to the same rule: gone is fine.
-			if err := ipt.Delete("nat", chain, ruleSpec(rule)...); err != nil && !notExist(err) {
-				errs = append(errs, fmt.Errorf("iptables -t nat -D %s: %w", chain, err))
-			}
+		// gc may race us to the same rule: gone is fine.
+		if err := ipt.Delete("nat", DNATChain, ruleSpec(rule)...); err != nil && !notExist(err) {
+			errs = append(errs, fmt.Errorf("iptables -t nat -D %s: %w", DNATChain, err))
 		}
 	}
 	return errors.Join(errs...)
