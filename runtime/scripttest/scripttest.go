@@ -58,6 +58,12 @@ func Run(t *testing.T, suites ...string) {
 	}
 	for _, suite := range suites {
 		t.Run(suite, func(t *testing.T) {
+			t.Cleanup(func() { // after the scripts, which run in parallel
+				lesson := filepath.Join("chapters", suite, "README.md")
+				if _, err := os.Stat(filepath.Join(root, lesson)); err == nil && t.Failed() {
+					t.Logf("stuck? read %s: the sections Exercise, Hints and What the tests check", lesson)
+				}
+			})
 			testscript.Run(t, testscript.Params{
 				Dir:                 filepath.Join(root, "testdata", suite),
 				Setup:               setup(template),
