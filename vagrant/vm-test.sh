@@ -43,8 +43,9 @@ ROOT=$VM/root
 # rootfs, iptables (nft backend) for the publish chapter and the tests'
 # checks, iproute2 for `ip netns` in scripts, kmod for module loading, and
 # the host tools the scripts call as a Debian host has them: util-linux
-# (nsenter, unshare, setpriv, ...), perl (03-mount's "not in the rootfs").
-USERLAND=(busybox-static iptables iproute2 kmod util-linux perl-base)
+# (nsenter, unshare, setpriv, ...), perl and bash (03-mount: a program not in
+# the rootfs, a program copied in without its libraries).
+USERLAND=(busybox-static iptables iproute2 kmod util-linux perl-base bash)
 # Kernel module trees copied in whole, so that the kernel's on-demand
 # module loading finds whatever iptables or a chapter asks for.
 # crc32c is what libcrc32c (for nf_conntrack and nf_nat) asks the crypto
