@@ -11,7 +11,7 @@ N ?= 01
 
 LAB_DIR := /home/vagrant/scratchcontainer
 
-.PHONY: help build rootfs rootfs-host demo test chapter deps clean lab lint-lab vm-test
+.PHONY: bench help build rootfs rootfs-host demo test chapter progress verify-exercises deps clean lab lint-lab vm-test
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -30,8 +30,12 @@ deps: ## install the Debian packages the tests need, if missing (root)
 rootfs: deps ## build a busybox rootfs in build/rootfs
 	@[ -x $(ROOTFS)/bin/busybox ] || $(GO) run ./runtime/rootfs/mkrootfs $(ROOTFS)
 
+rootfs-host: ## copy host programs with their libraries into build/rootfs-host: make rootfs-host BINARIES="bash ls"
+	@[ -n "$(BINARIES)" ] || { echo 'make rootfs-host: name the programs: make rootfs-host BINARIES="bash ls"'; exit 1; }
+	$(GO) run ./runtime/rootfs/mkrootfs -host "$(BINARIES)" $(BUILD)/rootfs-host
+
 demo: build rootfs ## a short narrated tour of the chapters
-	@bash demo.sh $(BIN) $(ROOTFS)
+	@bash scripts/demo.sh $(BIN) $(ROOTFS)
 
 test: deps lint-lab ## gofmt, go vet, unit tests and every chapter's scripts, as root
 	@[ "$$(id -u)" = 0 ] || { echo "make test: the scripts need root: sudo make test"; exit 1; }
@@ -43,9 +47,19 @@ test: deps lint-lab ## gofmt, go vet, unit tests and every chapter's scripts, as
 	awk '$$1=="ok"||$$1=="FAIL"||$$1=="?" { if ($$2 ~ /scratchcontainer/) printf "  %-4s %s\n", ($$1=="?"?"-":$$1), $$2 }' $(BUILD)/test.log; \
 	exit $$status
 
-chapter: deps ## run one chapter's suite: make chapter N=03
-	@d=$$(ls -d chapters/$(N)-* 2>/dev/null) || { echo "make chapter: no chapter $(N); try N=01 to N=07"; exit 1; }; \
-	$(GO) test -count=1 -timeout 10m -v ./$$d | grep -E '^\s*(---|ok|FAIL|PASS)'
+chapter: deps ## run chapter N's suite on your exercise: make chapter N=03 (REFERENCE=1: on the reference)
+	@scripts/workshop.sh chapter $(N) $(if $(REFERENCE),reference)
+
+progress: deps ## the workshop at a glance: each chapter passing, failing or not started
+	@scripts/workshop.sh progress
+
+verify-exercises: deps ## every untouched exercise fails its suite, every reference passes
+	@scripts/workshop.sh verify
+
+bench: build rootfs ## latency vs runc and the unshare floor, 20 at once, throughput: build/bench/
+	@dpkg -s runc >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc >/dev/null
+	CGO_ENABLED=0 $(GO) build -o $(BUILD)/scbench ./runtime/bench
+	$(BUILD)/scbench -runs $(or $(RUNS),30)
 
 lab: ## the workshop VM (vagrant/Vagrantfile): bring it up, open a shell in the project
 	cd vagrant && vagrant up && vagrant ssh -c 'cd $(LAB_DIR) && exec bash -l'

@@ -6,15 +6,19 @@ import (
 	uts "scratchcontainer/chapters/01-uts"
 	pid "scratchcontainer/chapters/02-pid"
 	mount "scratchcontainer/chapters/03-mount"
+	proc "scratchcontainer/chapters/04-proc"
+	cgroups "scratchcontainer/chapters/05-cgroups"
 	"scratchcontainer/runtime/container"
 )
 
 // All returns every chapter, in course order.
 func All() []container.Chapter {
 	return []container.Chapter{
-		uts.Chapter(),   // 01: own hostname
-		pid.Chapter(),   // 02: own process IDs, the command is PID 1
-		mount.Chapter(), // 03: own filesystem, pivot_root into the rootfs
+		uts.Chapter(),     // 01: own hostname
+		pid.Chapter(),     // 02: own process IDs, the command is PID 1
+		mount.Chapter(),   // 03: own filesystem, pivot_root into the rootfs
+		proc.Chapter(),    // 04: own /proc, /dev and read-only /sys
+		cgroups.Chapter(), // 05: limits on CPU, memory and processes
 	}
 }
 

@@ -1,3 +1,5 @@
+//go:build !workshop && !workshop01
+
 // Package uts gives the container its own hostname.
 //
 // A UTS namespace (the name comes from the kernel's struct utsname, "UNIX

@@ -1,3 +1,5 @@
+//go:build !workshop && !workshop02
+
 // Package pid gives the container its own process IDs: the command is PID 1.
 //
 // A child cloned with CLONE_NEWPID is the first process of a new PID

@@ -1,3 +1,5 @@
+//go:build !workshop && !workshop03
+
 // Package mount gives the container its own filesystem: the rootfs becomes
 // its /, and the host's files are gone from its view.
 //

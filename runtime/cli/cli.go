@@ -21,7 +21,10 @@ import (
 const usage = `usage:
   scratchcontainer run [flags] <rootfs> <command> [args...]
   scratchcontainer ps                      running containers
+  scratchcontainer exec <id> <command>     run a command inside a running container
   scratchcontainer gc                      release what containers whose runtime died left behind
+  scratchcontainer chapters                the course: each chapter and what it adds
+  scratchcontainer check                   is this host ready? root, namespaces, cgroups, iptables
 run flags (before <rootfs>):
 `
 
@@ -38,11 +41,22 @@ func Main(args []string, course []container.Chapter) int {
 
 func run(args []string, course []container.Chapter) (int, error) {
 	if len(args) < 2 {
-		return 0, usageError("missing subcommand: run, ps or gc")
+		return 0, usageError("missing subcommand: run, exec, ps, gc, check or chapters")
 	}
 	sub, rest := args[1], args[2:]
-	if sub == container.ChildCommand {
+	switch sub {
+	case container.ChildCommand:
 		return 0, container.Child(course)
+	case "chapters":
+		for i, ch := range course {
+			fmt.Printf("%02d-%-8s %s\n", i+1, ch.Name, ch.Capability)
+		}
+		return 0, nil
+	case "check":
+		return 0, check(os.Stdout)
+	case "-h", "-help", "--help", "help":
+		fmt.Print(usage)
+		return 0, nil
 	}
 	if os.Geteuid() != 0 {
 		return 0, fmt.Errorf("%s needs root (namespaces, cgroups and iptables do): try sudo %s", sub, strings.Join(args, " "))
@@ -53,17 +67,28 @@ func run(args []string, course []container.Chapter) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		// Release what crashed runtimes left first: their addresses and
+		// ports are ours to reuse. It costs a read of each state file.
+		container.GC(course) // what it cannot release, `scratchcontainer gc` reports
 		return container.Run(cfg, course[:cfg.Chapters])
+	case "exec":
+		if len(rest) < 2 {
+			return 0, usageError("exec: give a container ID and a command: scratchcontainer exec <id> <command> [args...]")
+		}
+		return container.Exec(rest[0], rest[1:])
 	case "ps":
 		return 0, ps(os.Stdout)
 	case "gc":
-		ids, err := container.GC(course)
-		for _, id := range ids {
+		released, skipped, err := container.GC(course)
+		for _, id := range released {
 			fmt.Println("released", id)
+		}
+		for _, id := range skipped {
+			fmt.Fprintf(os.Stderr, "skipped %s: made with more chapters than this runtime has (%d); the full scratchcontainer gc releases it\n", id, len(course))
 		}
 		return 0, err
 	}
-	return 0, usageError("unknown subcommand %q: use run, ps or gc", sub)
+	return 0, usageError("unknown subcommand %q: use run, exec, ps, gc, check or chapters", sub)
 }
 
 func usageError(format string, args ...any) error {

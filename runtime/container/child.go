@@ -8,9 +8,26 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
+)
+
+func init() {
+	// The kernel keeps the parent-death signal (Pdeathsig, set in Run) per
+	// thread, on the one thread it cloned: the main thread. The Go runtime
+	// may run main on another thread, and a process that execs from a thread
+	// without the signal loses it. Keep the child on its main thread.
+	if len(os.Args) > 1 && os.Args[1] == ChildCommand {
+		runtime.LockOSThread()
+	}
+}
+
+// The child's end of the two pipes from the host (Run's ExtraFiles).
+const (
+	ordersFd = 3 // the host writes the Container here once Attach is done
+	execFd   = 4 // closed when the command runs
 )
 
 // DefaultPath is the container's PATH unless -e sets one.
@@ -23,15 +40,15 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 //
 // It only returns on failure, with the error to exit with.
 func Child(course []Chapter) error {
-	orders := os.NewFile(3, "orders")
+	orders := os.NewFile(ordersFd, "orders")
 	var c Container
 	// Blocks until the host has finished Attach.
 	if err := json.NewDecoder(orders).Decode(&c); err != nil {
 		return fmt.Errorf("read orders from the host: %w", err)
 	}
 	orders.Close()
-	// fd 4 tells the host we exec'd: execve closes it.
-	unix.CloseOnExec(4)
+	// execve closes this one: that tells the host the command runs.
+	unix.CloseOnExec(execFd)
 
 	for _, ch := range course[:c.Config.Chapters] {
 		if ch.Enter != nil {
@@ -45,7 +62,7 @@ func Child(course []Chapter) error {
 			return fmt.Errorf("working directory -w %s: %w", c.Config.Dir, err)
 		}
 	}
-	return execCommand(c.Config.Args, Environ(c.Config.Env))
+	return execCommand(c.Config.Args, Environ(c.Config.Env), c.Config.Init)
 }
 
 // Environ is the command's environment: a default PATH and HOME, the host's
@@ -59,11 +76,15 @@ func Environ(user []string) []string {
 }
 
 // execCommand replaces this process with the command, looked up on the
-// container's PATH, in whatever root the chapters gave us.
-func execCommand(args []string, env []string) error {
+// container's PATH, in whatever root the chapters gave us. With -init, it
+// runs the command under a minimal init instead.
+func execCommand(args []string, env []string, init bool) error {
 	path, err := LookPath(args[0], getenv(env, "PATH"))
 	if err != nil {
 		return err
+	}
+	if init {
+		return runInit(path, args, env)
 	}
 	// Go installs handlers for the signals it notifies, and execve resets
 	// every handled signal to its default. Without this, a signal the

@@ -35,6 +35,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	if err := c.Save(); err != nil {
 		return 0, err
 	}
+	crashPoint("saved")
 	defer func() {
 		if rerr := release(c, chapters); rerr != nil && err == nil {
 			err = rerr
@@ -50,6 +51,8 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 			}
 		}
 	}
+
+	crashPoint("prepared")
 
 	orders, sendOrders, err := os.Pipe()
 	if err != nil {
@@ -93,11 +96,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	orders.Close()
 	execWrite.Close()
 	c.Pid = cmd.Process.Pid
-	if err := c.Save(); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return 0, err
-	}
+	crashPoint("started")
 
 	for _, ch := range chapters {
 		if ch.Attach != nil {
@@ -108,6 +107,8 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 			}
 		}
 	}
+
+	crashPoint("attached")
 
 	// Release the child: it reads the Container, enters, and execs.
 	if err := json.NewEncoder(sendOrders).Encode(c); err != nil {
@@ -128,7 +129,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	defer close(done)
 	// Signals that came before the exec waited in the channel: the Go
 	// child would not have passed them on to the command.
-	go forwardSignals(c.Pid, signals, done)
+	go forwardSignals(c.Pid, true, signals, done)
 
 	status = exitStatus(cmd.Wait())
 	for _, ch := range chapters {
@@ -137,6 +138,17 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		}
 	}
 	return status, nil
+}
+
+// CrashPointEnv names a stage of Run ("saved", "prepared", "started",
+// "attached") at which the runtime stops itself with SIGSTOP, so that a test
+// can kill it there with SIGKILL and check that gc releases everything.
+const CrashPointEnv = "SCRATCHCONTAINER_CRASH_AT"
+
+func crashPoint(stage string) {
+	if os.Getenv(CrashPointEnv) == stage {
+		unix.Kill(os.Getpid(), unix.SIGSTOP)
+	}
 }
 
 // exitStatus turns how the child ended into a shell-style exit status.
@@ -155,14 +167,14 @@ func exitStatus(err error) int {
 	return ws.ExitStatus()
 }
 
-// forwardSignals sends SIGINT and SIGTERM on to the container's PID 1; a
-// second one kills the container.
+// forwardSignals sends SIGINT and SIGTERM on to process pid, the container's
+// PID 1 when pid1 is set; a second one kills it.
 //
 // The kernel drops a signal sent to the PID 1 of a PID namespace unless PID 1
 // installed a handler for it: only SIGKILL and SIGSTOP from an ancestor
 // namespace are forced. A learner pressing Ctrl-C at `sleep` would see
 // nothing happen, so we say so.
-func forwardSignals(pid int, signals <-chan os.Signal, done <-chan struct{}) {
+func forwardSignals(pid int, pid1 bool, signals <-chan os.Signal, done <-chan struct{}) {
 	for n := 0; ; n++ {
 		select {
 		case <-done:
@@ -175,7 +187,7 @@ func forwardSignals(pid int, signals <-chan os.Signal, done <-chan struct{}) {
 				continue
 			}
 			unix.Kill(pid, sig)
-			if !catches(pid, sig) {
+			if pid1 && !catches(pid, sig) {
 				fmt.Fprintf(os.Stderr, "scratchcontainer: %v forwarded to PID 1, which has no handler for it, so the kernel drops it; send it again to kill the container\n", sig)
 			}
 		}
@@ -217,22 +229,24 @@ func release(c *Container, chapters []Chapter) error {
 	return c.removeState()
 }
 
-// GC releases everything left by containers whose runtime died, and returns
-// their IDs.
-func GC(chapters []Chapter) ([]string, error) {
+// GC releases everything left by containers whose runtime died. It returns
+// the IDs it released, and those it left for a runtime with more chapters.
+func GC(chapters []Chapter) (released, skipped []string, err error) {
 	all, err := List()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var released []string
 	var errs []error
 	for _, c := range all {
 		if !c.Orphaned() {
 			continue
 		}
 		n := c.Config.Chapters
-		if n <= 0 || n > len(chapters) {
-			n = len(chapters)
+		if n > len(chapters) {
+			// Made by a runtime with more chapters than this one (a
+			// chapter's test binary): we cannot release what we do not know.
+			skipped = append(skipped, c.ID)
+			continue
 		}
 		if err := release(c, chapters[:n]); err != nil {
 			errs = append(errs, fmt.Errorf("container %s: %w", c.ID, err))
@@ -240,5 +254,5 @@ func GC(chapters []Chapter) ([]string, error) {
 		}
 		released = append(released, c.ID)
 	}
-	return released, errors.Join(errs...)
+	return released, skipped, errors.Join(errs...)
 }

@@ -66,10 +66,15 @@ func (c *Container) removeState() error { return os.RemoveAll(c.StateDir()) }
 
 // Load reads the state of container id.
 func Load(id string) (*Container, error) {
-	b, err := os.ReadFile(filepath.Join(StateRoot, id, "state.json"))
+	c, err := load(id)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no container %q (see scratchcontainer ps)", id)
 	}
+	return c, err
+}
+
+func load(id string) (*Container, error) {
+	b, err := os.ReadFile(filepath.Join(StateRoot, id, "state.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +99,10 @@ func List() ([]*Container, error) {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		c, err := Load(e.Name())
+		c, err := load(e.Name())
+		if errors.Is(err, os.ErrNotExist) {
+			continue // it exited while we listed: not running any more
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -158,3 +158,45 @@ func CopyFile(src, dst string) error {
 	}
 	return out.Close()
 }
+
+// CopyHostBinaries copies host programs, found on the host's PATH, into the
+// rootfs at dir, each with the libraries and loader `ldd` lists for it, at
+// the same paths: what a dynamically linked program needs to start.
+func CopyHostBinaries(dir string, names []string) error {
+	for _, name := range names {
+		path, err := exec.LookPath(name)
+		if err != nil {
+			return fmt.Errorf("%s: not found on the host's PATH", name)
+		}
+		if path, err = filepath.EvalSymlinks(path); err != nil {
+			return err
+		}
+		files := []string{path}
+		out, err := exec.Command("ldd", path).Output()
+		if err == nil { // ldd fails for a static binary: nothing more to copy
+			for _, line := range strings.Split(string(out), "\n") {
+				// "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or
+				// "/lib64/ld-linux-x86-64.so.2 (0x...)"
+				for _, field := range strings.Fields(line) {
+					if strings.HasPrefix(field, "/") {
+						files = append(files, field)
+					}
+				}
+			}
+		}
+		for _, f := range files {
+			target := filepath.Join(dir, f)
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			real, err := filepath.EvalSymlinks(f)
+			if err != nil {
+				return err
+			}
+			if err := CopyFile(real, target); err != nil {
+				return fmt.Errorf("copy %s: %w", f, err)
+			}
+		}
+	}
+	return nil
+}

@@ -26,10 +26,10 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-	"golang.org/x/sys/unix"
 
 	"scratchcontainer/runtime/cli"
 	"scratchcontainer/runtime/container"
+	"scratchcontainer/runtime/host"
 	"scratchcontainer/runtime/rootfs"
 )
 
@@ -103,16 +103,11 @@ func condition(cond string) (bool, error) {
 	switch cond {
 	case "root":
 		return os.Geteuid() == 0, nil
-	case "cgroup2":
-		// Unified only: /sys/fs/cgroup itself is a cgroup2 file system.
-		var st unix.Statfs_t
-		err := unix.Statfs("/sys/fs/cgroup", &st)
-		return err == nil && st.Type == unix.CGROUP2_SUPER_MAGIC, nil
-	case "cgroup1":
-		// v1 or hybrid: controllers have hierarchies of their own.
-		var st unix.Statfs_t
-		err := unix.Statfs("/sys/fs/cgroup/memory", &st)
-		return err == nil && st.Type == unix.CGROUP_SUPER_MAGIC, nil
+	case "cgroup2": // unified only
+		return host.DetectCgroupMode() == host.CgroupV2, nil
+	case "cgroup1": // v1 or hybrid: controllers have hierarchies of their own
+		mode := host.DetectCgroupMode()
+		return mode == host.CgroupV1 || mode == host.CgroupHybrid, nil
 	}
 	return false, fmt.Errorf("unknown condition %q: use root, cgroup1 or cgroup2", cond)
 }
@@ -122,7 +117,9 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"exits":       cmdExits,
 		"container":   cmdContainer,
+		"stopped":     cmdStopped,
 		"samens":      cmdSamens,
+		"children":    cmdChildren,
 		"waitport":    cmdWaitport,
 		"httpget":     cmdHTTPGet,
 		"nothingleft": cmdNothingLeft,
@@ -176,6 +173,28 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Fatalf("no container with hostname %s started within 10s", args[0])
 }
 
+// stopped NAME: wait until the runtime of the container with hostname NAME
+// has stopped itself at its crash point (SCRATCHCONTAINER_CRASH_AT), then set
+// $ID and $RUNTIME_PID.
+func cmdStopped(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: stopped NAME")
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		all, err := container.List()
+		ts.Check(err)
+		for _, c := range all {
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.RuntimePid))
+			if c.Hostname() == args[0] && err == nil && strings.Contains(string(stat), ") T ") {
+				ts.Setenv("ID", c.ID)
+				ts.Setenv("RUNTIME_PID", fmt.Sprint(c.RuntimePid))
+				return
+			}
+		}
+	}
+	ts.Fatalf("no runtime of a container with hostname %s stopped within 10s", args[0])
+}
+
 // samens KIND PID: process PID is in the host's (this test's) KIND
 // namespace. With !, it is in another one.
 func cmdSamens(ts *testscript.TestScript, neg bool, args []string) {
@@ -189,6 +208,33 @@ func cmdSamens(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Logf("host %s, PID %s %s", ours, args[1], theirs)
 	if same := theirs == ours; same == neg {
 		ts.Fatalf("PID %s in %s, host in %s", args[1], theirs, ours)
+	}
+}
+
+// children PID: print a line "PID STATE NAME" for each child of process PID,
+// as the host sees them (state Z: a zombie nobody reaped).
+func cmdChildren(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: children PID")
+	}
+	// Each thread has its own list: a Go parent forks from any of its threads.
+	lists, err := filepath.Glob(fmt.Sprintf("/proc/%s/task/*/children", args[0]))
+	ts.Check(err)
+	var all []string
+	for _, list := range lists {
+		b, err := os.ReadFile(list)
+		ts.Check(err)
+		all = append(all, strings.Fields(string(b))...)
+	}
+	for _, child := range all {
+		stat, err := os.ReadFile("/proc/" + child + "/stat")
+		if err != nil {
+			continue // exited and reaped meanwhile
+		}
+		// "pid (comm) state ...": comm may hold spaces, so cut at the last ')'.
+		s := string(stat)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		fmt.Fprintf(ts.Stdout(), "%s %s %s\n", child, strings.Fields(s[end+1:])[0], s[open+1:end])
 	}
 }
 

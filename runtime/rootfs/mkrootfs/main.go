@@ -1,21 +1,33 @@
-// Command mkrootfs builds a busybox rootfs for the demo and for learners:
+// Command mkrootfs builds root filesystems for the demo and for learners:
 //
-//	go run ./runtime/rootfs/mkrootfs build/rootfs
+//	go run ./runtime/rootfs/mkrootfs build/rootfs                    # busybox
+//	go run ./runtime/rootfs/mkrootfs -host "bash ls" build/rootfs-host # host programs and their libraries
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"scratchcontainer/runtime/rootfs"
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: mkrootfs DIR")
+	host := flag.String("host", "", "copy these host `programs` (space-separated) with their libraries, instead of busybox")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: mkrootfs [-host \"bash ls\"] DIR")
 		os.Exit(2)
 	}
-	if err := rootfs.BuildBusybox(os.Args[1]); err != nil {
+	dir := flag.Arg(0)
+	var err error
+	if *host != "" {
+		err = rootfs.CopyHostBinaries(dir, strings.Fields(*host))
+	} else {
+		err = rootfs.BuildBusybox(dir)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "mkrootfs:", err)
 		os.Exit(1)
 	}

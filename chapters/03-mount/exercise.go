@@ -1,0 +1,44 @@
+//go:build workshop || workshop03
+
+// Exercise for chapter 03: read README.md, write the TODOs, and run
+// `make chapter N=03` until it passes. (mount.go is the reference answer.)
+
+package mount
+
+import (
+	"errors"
+
+	"scratchcontainer/runtime/container"
+)
+
+// Chapter is chapter 03.
+func Chapter() container.Chapter {
+	return container.Chapter{
+		Name:       "mount",
+		Capability: "own filesystem: pivot_root into the rootfs",
+		CloneFlags: 0, // TODO: a new mount namespace (unix.CLONE_NEWNS)
+		Prepare:    CheckRootfs,
+		Enter:      PivotRoot,
+	}
+}
+
+// CheckRootfs runs on the host, before clone.
+func CheckRootfs(c *container.Container) error {
+	// TODO: c.Config.Rootfs must exist and be a directory: otherwise return
+	// an error naming it ("rootfs /x: no such file or directory", "rootfs /x
+	// is not a directory"), with the fix (make rootfs builds one).
+	// TODO: create the mount points proc, dev and sys in it if missing.
+	return nil
+}
+
+// PivotRoot runs inside the child, in its new mount namespace: make the
+// rootfs its /, and leave nothing of the host reachable.
+func PivotRoot(c *container.Container) error {
+	// TODO, in this order (README.md, "The steps"):
+	//  1. make / recursively private: mount("", "/", "", MS_PRIVATE|MS_REC, "")
+	//  2. bind-mount the rootfs onto itself (MS_BIND|MS_REC)
+	//  3. mkdir rootfs/.oldroot; pivot_root(rootfs, rootfs/.oldroot)
+	//  4. chdir("/")
+	//  5. unmount /.oldroot with MNT_DETACH, then remove the directory
+	return errors.New("chapter 03 exercise: PivotRoot is not written yet (chapters/03-mount/exercise.go)")
+}

@@ -1,0 +1,186 @@
+//go:build !workshop && !workshop04
+
+// Package proc gives the container the kernel's file systems a program
+// expects to find: its own /proc, a minimal /dev, and a read-only /sys.
+//
+// After chapter 03, / is the rootfs, but /proc, /dev and /sys are empty
+// directories: `ps` finds nothing, `> /dev/null` creates a plain file. Those
+// directories are not on disk on any Linux system; the kernel serves them,
+// and each container mounts its own, from inside, after pivot_root:
+//
+//  1. proc on /proc: a proc mounted by a process of a PID namespace shows
+//     that namespace's processes, so `ps` sees only the container and
+//     /proc/1 is the command. (The host's /proc, bind-mounted, would show
+//     every host process, and /proc/1/root would lead to the host's /.)
+//  2. a tmpfs on /dev with the few device nodes every program assumes
+//     (null, zero, full, random, urandom, tty), made with mknod(2); a
+//     devpts of its own for terminals (newinstance: the container cannot
+//     see or open the host's terminals); a tmpfs for POSIX shared memory on
+//     /dev/shm; and the links to /proc/self/fd that shells rely on.
+//     The host's /dev is never shared: it holds the host's disks.
+//  3. sysfs on /sys, read-only: programs read it (devices, network
+//     interfaces of the container's network namespace), but nothing inside
+//     should reconfigure the host's hardware.
+//  4. masked /proc paths, as runc does by default: the PID namespace
+//     filters /proc/<pid>, but much of /proc is the whole machine's.
+//     Files that leak host memory or state (/proc/kcore, /proc/keys,
+//     /proc/timer_list) get /dev/null bind-mounted over them; such
+//     directories (/proc/acpi, /proc/scsi) an empty read-only tmpfs; and
+//     the knobs that configure the host's kernel (/proc/sys,
+//     /proc/sysrq-trigger, ...) are made read-only.
+//
+// Syscalls: mount(2) (fresh mounts, bind mounts, MS_REMOUNT), mknod(2),
+// symlink(2).
+// Man pages: proc(5), pid_namespaces(7) ("/proc and PID namespaces"),
+// tmpfs(5), devpts in Documentation/filesystems/devpts.rst, sysfs(5),
+// makedev(3).
+package proc
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"scratchcontainer/runtime/container"
+)
+
+// Chapter is chapter 04.
+func Chapter() container.Chapter {
+	return container.Chapter{
+		Name:       "proc",
+		Capability: "own /proc, /dev and read-only /sys; host paths masked",
+		Enter:      MountKernelFS,
+	}
+}
+
+// safe are the flags of a kernel file system no program is run from: no
+// set-user-ID programs, no device nodes, nothing executable.
+const safe = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+
+// MountKernelFS runs inside the child, after pivot_root: / is the rootfs,
+// and nothing mounted here reaches the host (chapter 03 made / private).
+func MountKernelFS(c *container.Container) error {
+	if err := mount("proc", "/proc", "proc", safe, ""); err != nil {
+		return err
+	}
+	if err := MakeDev(); err != nil {
+		return err
+	}
+	if err := mount("sysfs", "/sys", "sysfs", safe|unix.MS_RDONLY, ""); err != nil {
+		return err
+	}
+	return MaskPaths()
+}
+
+// MakeDev mounts a tmpfs on /dev and fills it: device nodes, a devpts of
+// its own, /dev/shm, and the links.
+func MakeDev() error {
+	// Character devices, numbered as the kernel's
+	// Documentation/admin-guide/devices.txt has them.
+	devices := []struct {
+		name         string
+		major, minor uint32
+	}{
+		{"null", 1, 3},    // discards writes, reads as empty
+		{"zero", 1, 5},    // reads as zeros
+		{"full", 1, 7},    // every write fails: no space left on device
+		{"random", 1, 8},  // random bytes
+		{"urandom", 1, 9}, // random bytes, never blocks
+		{"tty", 5, 0},     // the process's controlling terminal
+	}
+	// The links shells and programs expect.
+	links := []struct{ name, target string }{
+		{"/dev/fd", "/proc/self/fd"},
+		{"/dev/stdin", "/proc/self/fd/0"},
+		{"/dev/stdout", "/proc/self/fd/1"},
+		{"/dev/stderr", "/proc/self/fd/2"},
+		{"/dev/ptmx", "pts/ptmx"}, // the multiplexer of our own devpts
+	}
+	// nosuid but not nodev: the nodes we make here must work.
+	if err := mount("tmpfs", "/dev", "tmpfs", unix.MS_NOSUID, "mode=755,size=65536k"); err != nil {
+		return err
+	}
+	for _, d := range devices {
+		path := "/dev/" + d.name
+		if err := unix.Mknod(path, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
+			return fmt.Errorf("mknod %s c %d %d: %w", path, d.major, d.minor, err)
+		}
+		// mknod's mode is filtered by the umask (usually 022): set it.
+		if err := unix.Chmod(path, 0o666); err != nil {
+			return fmt.Errorf("chmod 0666 %s: %w", path, err)
+		}
+	}
+	for _, dir := range []string{"/dev/pts", "/dev/shm"} {
+		if err := unix.Mkdir(dir, 0o755); err != nil {
+			return fmt.Errorf("mkdir %s: %w", dir, err)
+		}
+	}
+	// newinstance: a devpts of our own, whose ptmx anyone may open; ptys
+	// are numbered from 0 and the host's terminals are not in it.
+	if err := mount("devpts", "/dev/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"); err != nil {
+		return err
+	}
+	if err := mount("shm", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k"); err != nil {
+		return err
+	}
+	for _, l := range links {
+		if err := unix.Symlink(l.target, l.name); err != nil {
+			return fmt.Errorf("symlink %s -> %s: %w", l.name, l.target, err)
+		}
+	}
+	return nil
+}
+
+// MaskPaths hides the host-wide parts of /proc and /sys: what the kernel
+// of this host lacks is skipped.
+func MaskPaths() error {
+	// runc's defaults: the OCI runtime spec's maskedPaths and
+	// readonlyPaths that Docker and containerd send.
+	masked := []string{
+		"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
+		"/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+		"/sys/firmware", "/sys/devices/virtual/powercap",
+	}
+	readonly := []string{
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	}
+	for _, path := range masked {
+		// A file: /dev/null over it reads as empty, writes go nowhere.
+		err := unix.Mount("/dev/null", path, "", unix.MS_BIND, "")
+		if errors.Is(err, unix.ENOTDIR) {
+			// A directory: an empty tmpfs over it, read-only.
+			err = unix.Mount("tmpfs", path, "tmpfs", unix.MS_RDONLY, "")
+		}
+		if err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("mask %s: %w", path, err)
+		}
+	}
+	for _, path := range readonly {
+		// A bind mount ignores the flags it is given: bind the path
+		// onto itself, then remount that one bind read-only.
+		err := unix.Mount(path, path, "", unix.MS_BIND|unix.MS_REC, "")
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		}
+		if err == nil {
+			err = unix.Mount("", path, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|safe, "")
+		}
+		if err != nil {
+			return fmt.Errorf("make %s read-only: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// mount is mount(2), its error naming what was mounted where.
+func mount(source, target, fstype string, flags uintptr, data string) error {
+	if err := unix.Mount(source, target, fstype, flags, data); err != nil {
+		if data != "" {
+			data = " -o " + data
+		}
+		return fmt.Errorf("mount -t %s %s %s%s: %w", fstype, source, target, data, err)
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+//go:build !workshop && !workshop05
+
+// Package cgroups limits what the container may use: CPU time, memory and
+// the number of processes. Namespaces decide what a process can see; control
+// groups decide how much it can take.
+//
+// A control group (cgroup) is a directory in a special file system under
+// /sys/fs/cgroup. Making a directory makes a group; writing a PID into its
+// cgroup.procs file moves that process, and every child it forks later,
+// into the group; writing numbers into its other files sets the limits the
+// kernel enforces on the whole group:
+//
+//	limit       cgroup v1 (a tree per controller)          cgroup v2 (one tree)
+//	CPU         cpu/…/cpu.cfs_quota_us  40000              cpu.max      "40000 100000"
+//	            cpu/…/cpu.cfs_period_us 100000
+//	memory      memory/…/memory.limit_in_bytes 2147483648  memory.max   2147483648
+//	no swap     memory/…/memory.memsw.limit_in_bytes = ↑   memory.swap.max 0
+//	processes   pids/…/pids.max 1024                       pids.max     1024
+//	OOM kills   memory/…/memory.oom_control "oom_kill N"   memory.events "oom_kill N"
+//
+// Linux has two versions of this file system, and a runtime must speak
+// both: v1 (a hierarchy per controller, /sys/fs/cgroup/memory, …), still
+// found on older hosts and on "hybrid" ones such as this course's test
+// machine, and v2 (one unified hierarchy at /sys/fs/cgroup), the default of
+// every current distribution. Each has a small driver in this package, v1.go
+// and v2.go, behind the Driver interface (driver.go); Detect picks one by
+// asking statfs(2) what is mounted. The flags are read in limits.go.
+//
+// The order matters: the cgroup is made and its limits written before the
+// child exists (Prepare); the host moves the child in while it still waits
+// for its orders (Attach), so not one instruction of the command runs
+// outside its limits; after exit the runtime reports an out-of-memory kill
+// (Exited) and removes the cgroup (Release).
+//
+// Syscalls: statfs(2), mkdir(2), write(2), kill(2), rmdir(2).
+// Man pages: cgroups(7). Kernel docs: Documentation/admin-guide/cgroup-v1/
+// (cgroups.rst, memory.rst, pids.rst), Documentation/scheduler/sched-bwc.rst,
+// Documentation/admin-guide/cgroup-v2.rst.
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"scratchcontainer/runtime/container"
+)
+
+// Chapter is chapter 05.
+func Chapter() container.Chapter {
+	return container.Chapter{
+		Name:       "cgroups",
+		Capability: "limits: CPU, memory and processes, with cgroup v1 or v2",
+		Prepare:    Create,
+		Attach:     Join,
+		Exited:     ExplainOOM,
+		Release:    Remove,
+	}
+}
+
+// Create runs on the host before the child exists: it reads the limits
+// from the flags, makes the cgroup scratchcontainer/<id> and writes the
+// limits into it. It records the directories first, so that gc finds them
+// even if the runtime dies halfway.
+func Create(c *container.Container) error {
+	l, err := ParseLimits(c.Config)
+	if err != nil {
+		return err
+	}
+	d, err := Detect()
+	if err != nil {
+		return err
+	}
+	if err := c.Record("cgroup", strings.Join(d.Dirs(c.ID), " ")); err != nil {
+		return err
+	}
+	return d.Create(c.ID, l)
+}
+
+// Join runs on the host once the child exists, while it waits for its
+// orders: writing its PID into cgroup.procs moves it (all its threads) into
+// the cgroup. Everything it runs from here on, the command and whatever that
+// forks, stays inside.
+func Join(c *container.Container) error {
+	for _, dir := range strings.Fields(c.Resources["cgroup"]) {
+		procs := filepath.Join(dir, "cgroup.procs")
+		if err := os.WriteFile(procs, []byte(strconv.Itoa(c.Pid)), 0o644); err != nil {
+			return fmt.Errorf("move PID %d into the cgroup: write %s: %w", c.Pid, procs, unwrapPath(err))
+		}
+	}
+	return nil
+}
+
+// ExplainOOM runs on the host after the command exited. When the kernel's
+// out-of-memory killer struck inside the cgroup, all the user sees otherwise
+// is a SIGKILL from nowhere: say what happened, and exit 137 as docker does.
+func ExplainOOM(c *container.Container, status int) int {
+	d, err := Detect()
+	if err != nil {
+		return status
+	}
+	if n, err := d.OOMKills(c.ID); err != nil || n == 0 {
+		return status
+	}
+	limit := c.Config.Memory
+	if l, err := ParseLimits(c.Config); err == nil {
+		limit = FormatSize(l.Memory)
+	}
+	fmt.Fprintf(os.Stderr, "scratchcontainer: out of memory: the container hit its memory limit of %s (-memory)\n", limit)
+	return StatusOOM
+}
+
+// StatusOOM is the exit status of a container killed for memory: 128+SIGKILL.
+const StatusOOM = container.StatusSignalBase + int(unix.SIGKILL)
+
+// Remove runs on the host after exit, and from gc with only the saved
+// state: it kills whatever is still in the cgroup, then removes its
+// directories. A cgroup that still holds a task cannot be removed (EBUSY),
+// and the kernel needs a moment after the last task died to let go of it, so
+// rmdir is retried briefly. Directories already gone are fine: Remove may
+// run twice.
+func Remove(c *container.Container) error {
+	var errs []error
+	for _, dir := range strings.Fields(c.Resources["cgroup"]) {
+		if err := removeCgroup(dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeCgroup kills the tasks of one cgroup directory and removes it, then
+// removes its parent scratchcontainer/ if no other container uses it.
+func removeCgroup(dir string) error {
+	var err error
+	for try := 0; try < 100; try++ {
+		killAll(dir)
+		if err = unix.Rmdir(dir); err == nil || errors.Is(err, unix.ENOENT) {
+			unix.Rmdir(filepath.Dir(dir)) // EBUSY while other containers run: fine
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("rmdir %s: %w (still holds processes: see %s/cgroup.procs)", dir, err, dir)
+}
+
+// killAll sends SIGKILL to every process in the cgroup. Normally there is
+// none: when PID 1 of a PID namespace dies, the kernel kills the rest.
+func killAll(dir string) {
+	b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+}

@@ -1,0 +1,12 @@
+package cgroups_test
+
+import (
+	"testing"
+
+	"scratchcontainer/chapters"
+	"scratchcontainer/runtime/scripttest"
+)
+
+func TestMain(m *testing.M) { scripttest.Main(m, chapters.Upto(5)) }
+
+func TestScripts(t *testing.T) { scripttest.Run(t, "05-cgroups") }

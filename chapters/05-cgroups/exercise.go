@@ -1,0 +1,63 @@
+//go:build workshop || workshop05
+
+// Exercise for chapter 05: read README.md, write the TODOs, and run
+// `make chapter N=05` until it passes. (cgroups.go is the reference answer.)
+// Given: the flags are parsed in limits.go (ParseLimits), and each cgroup
+// version has its driver (v1.go, v2.go) behind Detect (driver.go).
+
+package cgroups
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+
+	"scratchcontainer/runtime/container"
+)
+
+// Chapter is chapter 05.
+func Chapter() container.Chapter {
+	return container.Chapter{
+		Name:       "cgroups",
+		Capability: "limits: CPU, memory and processes, with cgroup v1 or v2",
+		Prepare:    Create,
+		Attach:     Join,
+		Exited:     ExplainOOM,
+		Release:    Remove,
+	}
+}
+
+// StatusOOM is the exit status of a container killed for memory: 128+SIGKILL.
+const StatusOOM = container.StatusSignalBase + int(unix.SIGKILL)
+
+// Create runs on the host before the child exists.
+func Create(c *container.Container) error {
+	// TODO: l, err := ParseLimits(c.Config); d, err := Detect();
+	// record the directories first, so gc finds them:
+	//   c.Record("cgroup", strings.Join(d.Dirs(c.ID), " "))
+	// then d.Create(c.ID, l) makes them and writes the limits.
+	return errors.New("chapter 05 exercise: Create is not written yet (chapters/05-cgroups/exercise.go)")
+}
+
+// Join runs on the host once the child exists, before it is released.
+func Join(c *container.Container) error {
+	// TODO: write c.Pid into cgroup.procs of every directory of
+	// c.Resources["cgroup"] (space-separated).
+	return nil
+}
+
+// ExplainOOM runs on the host after the command exited.
+func ExplainOOM(c *container.Container, status int) int {
+	// TODO: if the driver's OOMKills(c.ID) is above 0, print
+	// "scratchcontainer: out of memory: the container hit its memory limit of 48 MiB (-memory)"
+	// on stderr (FormatSize helps) and return StatusOOM.
+	return status
+}
+
+// Remove runs on the host after exit, and from gc with only the saved state.
+func Remove(c *container.Container) error {
+	// TODO: for each directory of c.Resources["cgroup"]: SIGKILL every PID
+	// in its cgroup.procs, then rmdir it, retrying briefly while the kernel
+	// answers EBUSY; a directory already gone is fine (Remove may run twice).
+	return nil
+}

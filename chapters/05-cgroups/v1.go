@@ -1,0 +1,70 @@
+package cgroups
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+)
+
+// V1 drives cgroup v1: each controller is a hierarchy of its own, mounted
+// at Root/<controller>, so the container's cgroup is one directory per
+// controller: cpu/scratchcontainer/<id>, memory/scratchcontainer/<id>,
+// pids/scratchcontainer/<id>. A process is moved into each one by one.
+type V1 struct{ Root string }
+
+// Dirs are Root/{cpu,memory,pids}/scratchcontainer/<id>.
+func (v V1) Dirs(id string) []string {
+	return []string{v.dir("cpu", id), v.dir("memory", id), v.dir("pids", id)}
+}
+
+func (v V1) dir(controller, id string) string {
+	return filepath.Join(v.Root, controller, "scratchcontainer", id)
+}
+
+// Create makes the three directories and writes:
+//
+//	cpu.cfs_period_us            100000   the CFS period, µs
+//	cpu.cfs_quota_us              40000   CPU time per period, all CPUs together
+//	memory.limit_in_bytes    2147483648   RAM
+//	memory.memsw.limit_in_bytes  (same)   RAM + swap: equal, so no swap at all
+//	pids.max                       1024   tasks, threads included
+//
+// memory.memsw.* exists only when the kernel accounts swap (CONFIG_MEMCG_SWAP,
+// swapaccount=1); without it there is no swap limit to set. It must be
+// written after memory.limit_in_bytes, as the kernel keeps memsw >= limit.
+func (v V1) Create(id string, l Limits) error {
+	for _, dir := range v.Dirs(id) {
+		if err := makeCgroup(dir, nil); err != nil {
+			return fmt.Errorf("%w (is that controller's hierarchy mounted?)", err)
+		}
+	}
+	cpu, memory, pids := v.dir("cpu", id), v.dir("memory", id), v.dir("pids", id)
+	writes := []struct{ dir, file, value string }{
+		{cpu, "cpu.cfs_period_us", strconv.FormatInt(l.CPUPeriod, 10)},
+		{cpu, "cpu.cfs_quota_us", strconv.FormatInt(l.CPUQuota, 10)},
+		{memory, "memory.limit_in_bytes", strconv.FormatInt(l.Memory, 10)},
+		{memory, "memory.memsw.limit_in_bytes", strconv.FormatInt(l.Memory, 10)},
+		{pids, "pids.max", strconv.FormatInt(l.Pids, 10)},
+	}
+	for _, w := range writes {
+		if w.file == "memory.memsw.limit_in_bytes" && !exists(w.dir, w.file) {
+			continue
+		}
+		if err := writeFile(w.dir, w.file, w.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OOMKills reads "oom_kill N" from memory.oom_control (kernel 4.13 and
+// later). Older kernels lack that line: then memory.failcnt, how often the
+// limit was hit, is the best sign there is.
+func (v V1) OOMKills(id string) (int, error) {
+	memory := v.dir("memory", id)
+	n, ok, err := readKey(filepath.Join(memory, "memory.oom_control"), "oom_kill")
+	if err != nil || ok {
+		return n, err
+	}
+	return readInt(filepath.Join(memory, "memory.failcnt"))
+}

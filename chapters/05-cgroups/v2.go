@@ -1,0 +1,65 @@
+package cgroups
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+)
+
+// V2 drives cgroup v2: one unified hierarchy at Root, so the container's
+// cgroup is a single directory, Root/scratchcontainer/<id>, and every
+// controller's files sit in it.
+//
+// A controller works in a cgroup only if its parent enabled it for its
+// children, by writing "+memory" into cgroup.subtree_control. The rule of no
+// internal processes goes with it: a cgroup (other than the root) that hands
+// controllers to its children may hold no process itself. So
+// scratchcontainer/ only ever holds directories, never a process.
+type V2 struct{ Root string }
+
+// v2Controllers are the controllers we enable down to the container.
+const v2Controllers = "+cpu +memory +pids"
+
+// Dirs is Root/scratchcontainer/<id>.
+func (v V2) Dirs(id string) []string { return []string{v.dir(id)} }
+
+func (v V2) dir(id string) string { return filepath.Join(v.Root, "scratchcontainer", id) }
+
+// Create enables the controllers in the root's and in scratchcontainer/'s
+// cgroup.subtree_control, makes the directory and writes:
+//
+//	cpu.max          "40000 100000"   quota and period, µs ("max" = no limit)
+//	memory.max       2147483648       RAM
+//	memory.swap.max  0                no swap on top (only with swap accounting)
+//	pids.max         1024             tasks, threads included
+func (v V2) Create(id string, l Limits) error {
+	if err := writeFile(v.Root, "cgroup.subtree_control", v2Controllers); err != nil {
+		return err
+	}
+	enable := func(parent string) error { return writeFile(parent, "cgroup.subtree_control", v2Controllers) }
+	if err := makeCgroup(v.dir(id), enable); err != nil {
+		return err
+	}
+	dir := v.dir(id)
+	writes := []struct{ file, value string }{
+		{"cpu.max", fmt.Sprintf("%d %d", l.CPUQuota, l.CPUPeriod)},
+		{"memory.max", strconv.FormatInt(l.Memory, 10)},
+		{"memory.swap.max", "0"},
+		{"pids.max", strconv.FormatInt(l.Pids, 10)},
+	}
+	for _, w := range writes {
+		if w.file == "memory.swap.max" && !exists(dir, w.file) {
+			continue
+		}
+		if err := writeFile(dir, w.file, w.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OOMKills reads "oom_kill N" from memory.events.
+func (v V2) OOMKills(id string) (int, error) {
+	n, _, err := readKey(filepath.Join(v.dir(id), "memory.events"), "oom_kill")
+	return n, err
+}

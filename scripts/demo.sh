@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# A short narrated tour: the same kind of command, chapter after chapter, so
+# each capability appears as it is added. Run by `make demo` (as root).
+#   usage: scripts/demo.sh ./scratchcontainer build/rootfs
+set -euo pipefail
+sc=$1 rootfs=$2
+[ "$(id -u)" = 0 ] || { echo "make demo needs root (namespaces): sudo make demo"; exit 1; }
+chapters=$("$sc" chapters | wc -l)
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$'; printf ' %q' "$@"; echo; "$@"; }
+has() { [ "$chapters" -ge "$1" ]; }
+
+say "The course so far"
+show "$sc" chapters
+
+if has 1; then
+  say "01-uts: the container has its own hostname; the host keeps its own"
+  show "$sc" run -chapter 1 -hostname box1 "$rootfs" hostname
+  show hostname
+fi
+if has 2; then
+  say "02-pid: the command is PID 1 (with chapter 1 only, it has a host PID)"
+  show "$sc" run -chapter 1 "$rootfs" sh -c 'echo "my PID: $$"'
+  show "$sc" run -chapter 2 "$rootfs" sh -c 'echo "my PID: $$"'
+fi
+if has 3; then
+  say "03-mount: / is the rootfs (with chapter 2, / is still the host's)"
+  show "$sc" run -chapter 2 "$rootfs" sh -c 'ls / | head -5'
+  show "$sc" run -chapter 3 "$rootfs" ls /
+fi
+if has 4; then
+  say "04-proc: a /proc of its own: ps sees only the container"
+  show "$sc" run -chapter 4 "$rootfs" ps
+fi
+if has 5; then
+  say "05-cgroups: limits, read from inside (memory: 2 GiB by default)"
+  show "$sc" run -chapter 5 -memory 256m "$rootfs" cat /proc/self/cgroup
+fi
+if has 6; then
+  say "06-veth: a network of its own: eth0 in 172.22.0.0/16, a default route"
+  show "$sc" run -chapter 6 "$rootfs" sh -c 'ip -4 -o addr; ip route'
+fi
+if has 7; then
+  say "07-publish: a host port published into the container"
+  "$sc" run -p 18080:80 "$rootfs" httpd -f -p 80 -h /www &
+  for _ in $(seq 50); do wget -q -O - http://127.0.0.1:18080/ 2>/dev/null && break; sleep 0.1; done
+  kill -TERM $! 2>/dev/null; kill -TERM $! 2>/dev/null || true; wait || true
+fi
+
+say "Nothing left behind"
+show ls -A /run/scratchcontainer
