@@ -33,7 +33,8 @@ mount -t proc proc /proc || fail "mount /proc"
 mount -t sysfs sysfs /sys || fail "mount /sys"
 mount -t devtmpfs devtmpfs /dev || fail "mount /dev"
 mkdir -p /dev/pts /dev/shm
-mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+# As a Debian host mounts it (04-proc tells the container's devpts apart).
+mount -t devpts -o gid=5,mode=620,ptmxmode=000 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
@@ -67,29 +68,60 @@ for m in veth bridge nf_tables nft_compat nft_chain_nat nft_ct nf_nat \
 done
 
 # The tests, as vm-test.sh listed them: one line "DIR BINARY" each, DIR
-# relative to /src (the module root, with go.mod and testdata/).
+# relative to /src (the module root, with go.mod and testdata/). As
+# `go test ./...` does, as many binaries run at once as there are CPUs: a
+# lane takes the next binary no lane has claimed (mkdir is atomic). Each
+# binary's output goes to a file, printed whole, in list order, at the end.
 export SCRATCH_HELPERS=/src/.helpers
 export HOME=/root TMPDIR=/tmp
-status=PASS
-summary=""
-while read -r dir bin; do
-	[ -n "$bin" ] || continue
-	echo "scratchcontainer-vm: === $dir"
+out=/run/vm-test
+mkdir -p "$out"
+
+run() { # N DIR BINARY: run one test binary from its package directory
 	start=$(cut -d' ' -f1 /proc/uptime)
-	if (cd "/src/$dir" && "./$bin" -test.v -test.count=1 -test.timeout=10m) </dev/null; then
+	if (cd "/src/$2" && "./$3" -test.v -test.count=1 -test.timeout=10m) </dev/null >"$out/$1.log" 2>&1; then
 		result=PASS
 	else
 		result=FAIL
-		status=FAIL
 	fi
 	end=$(cut -d' ' -f1 /proc/uptime)
 	took=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1fs", b - a }')
-	summary="$summary  $result  $dir ($took)
-"
-done </src/.tests
+	echo "  $result  $2 ($took)" >"$out/$1.result"
+	echo "scratchcontainer-vm: $result $2 after $took"
+}
 
+lane() {
+	n=0
+	while read -r dir bin; do
+		n=$((n + 1))
+		mkdir "$out/claim.$n" 2>/dev/null || continue
+		echo "scratchcontainer-vm: running $dir"
+		run "$n" "$dir" "$bin"
+	done </src/.tests
+}
+
+lanes=$(nproc)
+i=0
+while [ "$i" -lt "$lanes" ]; do
+	lane &
+	i=$((i + 1))
+done
+wait
+
+status=PASS
+n=0
+while read -r dir bin; do
+	n=$((n + 1))
+	echo "scratchcontainer-vm: === $dir ($bin)"
+	cat "$out/$n.log"
+	grep -q '^  PASS' "$out/$n.result" 2>/dev/null || status=FAIL
+done </src/.tests
 echo "scratchcontainer-vm: per package (chapters/NN: chapters 1..NN; \".\": every suite on the full runtime):"
-printf '%s' "$summary"
+n=0
+while read -r dir bin; do
+	n=$((n + 1))
+	cat "$out/$n.result" 2>/dev/null || echo "  FAIL  $dir (no result)"
+done </src/.tests
 # Nothing a container made may be left behind.
 left=$(find /run/scratchcontainer -mindepth 1 -maxdepth 1 -type d 2>/dev/null; ip -o link | grep ' sc-'
 	find /sys/fs/cgroup/scratchcontainer -mindepth 1 -type d 2>/dev/null

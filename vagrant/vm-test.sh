@@ -123,8 +123,9 @@ say "compiling the test binaries and helpers"
 rm -rf "$ROOT"
 mkdir -p "$ROOT/src/.helpers"
 : >"$ROOT/src/.tests"
-# Every package with tests under chapters/, then the root package (every
-# suite on the full runtime): new chapters are picked up as they land.
+# The root package (every suite on the full runtime) and every package with
+# tests under chapters/, new chapters as they land. Longest first: the VM
+# runs them two at a time, in this order.
 while read -r dir; do
   [ -n "$dir" ] || continue
   rel=${dir#"$PWD"}
@@ -134,7 +135,10 @@ while read -r dir; do
   mkdir -p "$ROOT/src/$rel"
   CGO_ENABLED=0 "$GO" test -c -ldflags=-s -o "$ROOT/src/$rel/$bin" "./$rel"
   echo "$rel $bin" >>"$ROOT/src/.tests"
-done < <("$GO" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}' ./chapters/... .)
+done < <(
+  "$GO" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}' .
+  "$GO" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}' ./chapters/... | sort -r
+)
 [ -s "$ROOT/src/.tests" ] || die "no packages with tests under chapters/"
 helpers=()
 for h in testdata/helpers/*/; do helpers+=("./$(basename "$h")"); done
