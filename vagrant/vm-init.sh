@@ -100,7 +100,13 @@ lane() {
 	done </src/.tests
 }
 
+# scratch.jobs=N on the kernel command line (VM_JOBS in vm-test.sh) sets it.
 lanes=$(nproc)
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
+	case $arg in scratch.jobs=*) lanes=${arg#scratch.jobs=} ;; esac
+done
+echo "scratchcontainer-vm: $lanes test binaries at a time"
 i=0
 while [ "$i" -lt "$lanes" ]; do
 	lane &

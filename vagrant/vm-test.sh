@@ -25,7 +25,8 @@
 #
 # Environment: VM_ACCEL=auto|kvm|tcg (default auto), VM_TIMEOUT (whole
 # run, seconds, default 900), VM_KVM_START_TIMEOUT (default 10),
-# VM_KVM_BOOT_TIMEOUT (default 30), VM_BOOT_TIMEOUT (TCG, default 240).
+# VM_KVM_BOOT_TIMEOUT (default 30), VM_BOOT_TIMEOUT (TCG, default 240),
+# VM_JOBS (test binaries run at once in the VM, default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,7 @@ TIMEOUT=${VM_TIMEOUT:-900}
 KVM_START_TIMEOUT=${VM_KVM_START_TIMEOUT:-10}
 KVM_BOOT_TIMEOUT=${VM_KVM_BOOT_TIMEOUT:-30}
 BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-240}
+JOBS=${VM_JOBS:-2}
 GO=${GO:-go}
 
 VM=build/vm
@@ -223,7 +225,7 @@ boot() {
   qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
     -accel "$accel" -cpu "$cpu" -m 2048 -smp 2 \
     -kernel "$vmlinuz" -initrd "$VM/initrd.gz" \
-    -append "console=ttyS0 loglevel=6 panic=-1 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all" \
+    -append "console=ttyS0 loglevel=6 panic=-1 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all scratch.jobs=$JOBS" \
     -serial "file:$log" </dev/null &
   qemu_pid=$!
   tail -n +1 -f "$log" --pid="$qemu_pid" &
