@@ -5,11 +5,15 @@ BUILD := build
 ROOTFS := $(BUILD)/rootfs
 DEBIAN_ROOTFS := $(BUILD)/rootfs-debian
 BIN := ./scratchcontainer
-# Debian packages the tests and the demo need.
-DEBS := busybox-static iptables iproute2 kmod
+# Debian packages the tests and the demo need; ruby and shellcheck lint the
+# lab and the scripts (make lint-lab). make vm-test adds VM_DEBS.
+DEBS := busybox-static iptables iproute2 kmod ruby shellcheck
+VM_DEBS := qemu-system-x86 cpio
 N ?= 01
 
-.PHONY: bench stress fuzz help build rootfs rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean
+LAB_DIR := /home/vagrant/scratchcontainer
+
+.PHONY: bench stress fuzz help build rootfs rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean lab lint-lab vm-test
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -22,7 +26,7 @@ deps: ## install the Debian packages the tests need, if missing (root)
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "make: missing Debian packages:$$missing; run make as root (sudo make test)"; exit 1; fi; \
 	  echo "installing$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 rootfs: deps ## build a busybox rootfs in build/rootfs
@@ -40,7 +44,7 @@ rootfs-debian: ## a Debian rootfs with python3 in build/rootfs-debian, from Debi
 demo: build rootfs ## a short narrated tour of the chapters
 	@bash scripts/demo.sh $(BIN) $(ROOTFS)
 
-test: deps ## gofmt, go vet, unit tests and every chapter's scripts, as root
+test: deps lint-lab ## gofmt, go vet, unit tests and every chapter's scripts, as root
 	@[ "$$(id -u)" = 0 ] || { echo "make test: the scripts need root: sudo make test"; exit 1; }
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$bad" ] || { echo "gofmt would change: $$bad"; exit 1; }
 	$(GO) vet ./...
@@ -71,6 +75,17 @@ fuzz: ## fuzz the parsers of -publish, -memory and -cpus, FUZZTIME each (default
 	$(GO) test -run XXX -fuzz FuzzParsePort -fuzztime $(or $(FUZZTIME),10s) ./chapters/07-publish/
 	$(GO) test -run XXX -fuzz FuzzParseSize -fuzztime $(or $(FUZZTIME),10s) ./chapters/05-cgroups/
 	$(GO) test -run XXX -fuzz FuzzParseCPUs -fuzztime $(or $(FUZZTIME),10s) ./chapters/05-cgroups/
+
+lab: ## the workshop VM (vagrant/Vagrantfile): bring it up, open a shell in the project
+	cd vagrant && vagrant up && vagrant ssh -c 'cd $(LAB_DIR) && exec bash -l'
+
+lint-lab: deps ## check the lab's Vagrantfile (ruby -c) and the shell scripts (shellcheck)
+	@ruby -c vagrant/Vagrantfile >/dev/null
+	shellcheck vagrant/*.sh scripts/*.sh .ci/run
+
+vm-test: ## every chapter's suite, as root, in a QEMU VM on Debian's kernel with cgroup v2 only
+	@$(MAKE) --no-print-directory deps DEBS="$(DEBS) $(VM_DEBS)"
+	bash vagrant/vm-test.sh
 
 clean: ## remove build/ and the binary
 	rm -rf $(BUILD) $(BIN)

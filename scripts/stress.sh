@@ -32,7 +32,7 @@ inventory() { # what, count, detail
   [ "$2" = 0 ] || { left=1; echo "$3" | head -5 | sed 's/^/             /'; }
 }
 echo "inventory of the host:"
-s=$(ls -A /run/scratchcontainer 2>/dev/null | grep -v '\.lock$'); inventory state "$(echo -n "$s" | grep -c .)" "$s"
+s=$(find /run/scratchcontainer -mindepth 1 -maxdepth 1 ! -name '*.lock' 2>/dev/null); inventory state "$(echo -n "$s" | grep -c .)" "$s"
 c=$(find /sys/fs/cgroup -maxdepth 3 -path '*scratchcontainer/*' -type d 2>/dev/null); inventory cgroups "$(echo -n "$c" | grep -c .)" "$c"
 l=$(ip -o link show | awk -F': ' '{print $2}' | grep '^sc-'); inventory links "$(echo -n "$l" | grep -c .)" "$l"
 r=$(iptables-save | grep 'scratchcontainer:[0-9a-f]'); inventory rules "$(echo -n "$r" | grep -c .)" "$r"

@@ -53,7 +53,7 @@ func Run(t *testing.T, suites ...string) {
 	if err := rootfs.BuildBusybox(template); err != nil {
 		t.Fatal(err)
 	}
-	if err := rootfs.BuildHelpers(filepath.Join(root, "testdata", "helpers"), template); err != nil {
+	if err := helpers(root, template); err != nil {
 		t.Fatal(err)
 	}
 	for _, suite := range suites {
@@ -74,6 +74,18 @@ func Run(t *testing.T, suites ...string) {
 			})
 		})
 	}
+}
+
+// helpers puts the static helper programs of testdata/helpers into the
+// rootfs template's /usr/local/bin. They are compiled with go here, unless
+// $SCRATCH_HELPERS names a directory of prebuilt ones: the test VM of
+// `make vm-test` has no Go toolchain, so vagrant/vm-test.sh builds them on
+// the host and ships them in.
+func helpers(root, template string) error {
+	if prebuilt := os.Getenv("SCRATCH_HELPERS"); prebuilt != "" {
+		return rootfs.Copy(prebuilt, filepath.Join(template, "usr", "local", "bin"))
+	}
+	return rootfs.BuildHelpers(filepath.Join(root, "testdata", "helpers"), template)
 }
 
 // setup gives each script its own rootfs in $ROOTFS and a name no other
