@@ -52,13 +52,13 @@ func TestParseMemory(t *testing.T) {
 }
 
 func TestParsePids(t *testing.T) {
-	got, err := cgroups.ParsePids("10")
+	got, err := cgroups.ParsePids("16")
 	require.NoError(t, err)
-	assert.Equal(t, int64(10), got)
-	for _, in := range []string{"0", "-1", "9", "ten", ""} {
+	assert.Equal(t, int64(16), got)
+	for _, in := range []string{"0", "-1", "15", "ten", ""} {
 		_, err := cgroups.ParsePids(in)
 		require.Error(t, err, in)
-		assert.Contains(t, err.Error(), "from 10 upward: pids.max counts threads", in)
+		assert.Contains(t, err.Error(), "from 16 upward: pids.max counts threads", in)
 	}
 }
 
@@ -70,9 +70,9 @@ func TestParseLimitsDefaults(t *testing.T) {
 	assert.Equal(t, int64(2147483648), l.Memory)
 	assert.Equal(t, int64(1024), l.Pids)
 
-	l, err = cgroups.ParseLimits(container.Config{CPUs: "0.5", Memory: "48m", Pids: "10"})
+	l, err = cgroups.ParseLimits(container.Config{CPUs: "0.5", Memory: "48m", Pids: "16"})
 	require.NoError(t, err)
-	assert.Equal(t, cgroups.Limits{CPUQuota: 50_000, CPUPeriod: 100_000, Memory: 48 << 20, Pids: 10}, l)
+	assert.Equal(t, cgroups.Limits{CPUQuota: 50_000, CPUPeriod: 100_000, Memory: 48 << 20, Pids: 16}, l)
 }
 
 func TestFormatSize(t *testing.T) {

@@ -3,19 +3,13 @@ package scripttest
 import (
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
-	"golang.org/x/sys/unix"
 
 	"scratchcontainer/runtime/container"
 )
-
-// outsideLock serialises picking a subnet for an outside host among all
-// the test binaries that run at once (each chapter's and the root's).
-const outsideLock = "/run/lock/scratchcontainer-outside.lock"
 
 // outside: make a simulated outside host for this script: a network
 // namespace linked to the host by a veth pair the script owns, on a /30 of
@@ -33,10 +27,11 @@ func cmdOutside(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: outside")
 	}
 	name := ts.Getenv("NAME") + "-out" // unique per script, at most 15 characters
-	lock, err := os.OpenFile(outsideLock, os.O_RDWR|os.O_CREATE, 0o600)
+	// Serialise picking a subnet among all the test binaries that run at
+	// once (each chapter's and the root's).
+	unlock, err := container.Lock("outside.lock")
 	ts.Check(err)
-	defer lock.Close()
-	ts.Check(unix.Flock(int(lock.Fd()), unix.LOCK_EX))
+	defer unlock()
 
 	gw, out, err := freeTestNet()
 	ts.Check(err)

@@ -33,6 +33,11 @@ import (
 	"scratchcontainer/runtime/rootfs"
 )
 
+// patience is how long a script command waits for a container or a port:
+// long, as in the test VM under software emulation (make vm-test) a start
+// can take seconds; a passing script never waits that long.
+const patience = 30 * time.Second
+
 // Main makes the test binary double as `scratchcontainer` running the
 // chapters of course. The runtime re-executes itself for the child with
 // Args[0] kept, so the child lands here too, not in the test runner.
@@ -166,7 +171,7 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: container NAME")
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		all, err := container.List()
 		ts.Check(err)
 		for _, c := range all {
@@ -180,7 +185,7 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	}
-	ts.Fatalf("no container with hostname %s started within 10s", args[0])
+	ts.Fatalf("no container with hostname %s started within %v", args[0], patience)
 }
 
 // stopped NAME: wait until the runtime of the container with hostname NAME
@@ -190,7 +195,7 @@ func cmdStopped(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: stopped NAME")
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		all, err := container.List()
 		ts.Check(err)
 		for _, c := range all {
@@ -202,7 +207,7 @@ func cmdStopped(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	}
-	ts.Fatalf("no runtime of a container with hostname %s stopped within 10s", args[0])
+	ts.Fatalf("no runtime of a container with hostname %s stopped within %v", args[0], patience)
 }
 
 // samens KIND PID: process PID is in the host's (this test's) KIND
@@ -254,7 +259,7 @@ func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: waitport ADDR:PORT")
 	}
 	var err error
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		var conn net.Conn
 		if conn, err = net.DialTimeout("tcp", args[0], time.Second); err == nil {
 			conn.Close()
