@@ -3,15 +3,17 @@ SHELL := /bin/bash
 GO ?= go
 BUILD := build
 ROOTFS := $(BUILD)/rootfs
+DEBIAN_ROOTFS := $(BUILD)/rootfs-debian
 BIN := ./scratchcontainer
 # Debian packages the tests and the demo need; ruby and shellcheck lint the
-# lab (make lint-lab), qemu and cpio run make vm-test.
-DEBS := busybox-static iptables iproute2 kmod ruby shellcheck qemu-system-x86 cpio
+# lab and the scripts (make lint-lab). make vm-test adds VM_DEBS.
+DEBS := busybox-static iptables iproute2 kmod ruby shellcheck
+VM_DEBS := qemu-system-x86 cpio
 N ?= 01
 
 LAB_DIR := /home/vagrant/scratchcontainer
 
-.PHONY: bench help build rootfs rootfs-host demo test chapter progress verify-exercises deps clean lab lint-lab vm-test
+.PHONY: bench stress fuzz help build rootfs rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean lab lint-lab vm-test
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -33,6 +35,11 @@ rootfs: deps ## build a busybox rootfs in build/rootfs
 rootfs-host: ## copy host programs with their libraries into build/rootfs-host: make rootfs-host BINARIES="bash ls"
 	@[ -n "$(BINARIES)" ] || { echo 'make rootfs-host: name the programs: make rootfs-host BINARIES="bash ls"'; exit 1; }
 	$(GO) run ./runtime/rootfs/mkrootfs -host "$(BINARIES)" $(BUILD)/rootfs-host
+
+rootfs-debian: ## a Debian rootfs with python3 in build/rootfs-debian, from Debian's packages (root)
+	@[ "$$(id -u)" = 0 ] || { echo "make rootfs-debian: debootstrap needs root: sudo make rootfs-debian"; exit 1; }
+	@dpkg -s debootstrap >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+	@[ -x $(DEBIAN_ROOTFS)/usr/bin/python3 ] || debootstrap --variant=minbase --include=python3 bookworm $(DEBIAN_ROOTFS)
 
 demo: build rootfs ## a short narrated tour of the chapters
 	@bash scripts/demo.sh $(BIN) $(ROOTFS)
@@ -61,14 +68,23 @@ bench: build rootfs ## latency vs runc and the unshare floor, 20 at once, throug
 	CGO_ENABLED=0 $(GO) build -o $(BUILD)/scbench ./runtime/bench
 	$(BUILD)/scbench -runs $(or $(RUNS),30)
 
+stress: build rootfs ## 200 sequential and 20 concurrent networked runs, then an inventory that must be empty
+	@bash scripts/stress.sh $(BIN) $(ROOTFS) $(or $(SEQUENTIAL),200) $(or $(CONCURRENT),20)
+
+fuzz: ## fuzz the parsers of -publish, -memory and -cpus, FUZZTIME each (default 10s)
+	$(GO) test -run XXX -fuzz FuzzParsePort -fuzztime $(or $(FUZZTIME),10s) ./chapters/07-publish/
+	$(GO) test -run XXX -fuzz FuzzParseSize -fuzztime $(or $(FUZZTIME),10s) ./chapters/05-cgroups/
+	$(GO) test -run XXX -fuzz FuzzParseCPUs -fuzztime $(or $(FUZZTIME),10s) ./chapters/05-cgroups/
+
 lab: ## the workshop VM (vagrant/Vagrantfile): bring it up, open a shell in the project
 	cd vagrant && vagrant up && vagrant ssh -c 'cd $(LAB_DIR) && exec bash -l'
 
-lint-lab: ## check the lab's Vagrantfile (ruby -c) and scripts (shellcheck)
+lint-lab: deps ## check the lab's Vagrantfile (ruby -c) and the shell scripts (shellcheck)
 	@ruby -c vagrant/Vagrantfile >/dev/null
-	shellcheck vagrant/*.sh
+	shellcheck vagrant/*.sh scripts/*.sh .ci/run
 
-vm-test: deps ## every chapter's suite, as root, in a QEMU VM on Debian's kernel with cgroup v2 only
+vm-test: ## every chapter's suite, as root, in a QEMU VM on Debian's kernel with cgroup v2 only
+	@$(MAKE) --no-print-directory deps DEBS="$(DEBS) $(VM_DEBS)"
 	bash vagrant/vm-test.sh
 
 clean: ## remove build/ and the binary

@@ -8,6 +8,8 @@ import (
 	mount "scratchcontainer/chapters/03-mount"
 	proc "scratchcontainer/chapters/04-proc"
 	cgroups "scratchcontainer/chapters/05-cgroups"
+	veth "scratchcontainer/chapters/06-veth"
+	publish "scratchcontainer/chapters/07-publish"
 	"scratchcontainer/runtime/container"
 )
 
@@ -19,6 +21,8 @@ func All() []container.Chapter {
 		mount.Chapter(),   // 03: own filesystem, pivot_root into the rootfs
 		proc.Chapter(),    // 04: own /proc, /dev and read-only /sys
 		cgroups.Chapter(), // 05: limits on CPU, memory and processes
+		veth.Chapter(),    // 06: own network: veth pair, routing and NAT
+		publish.Chapter(), // 07: host ports published into the container
 	}
 }
 

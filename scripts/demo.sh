@@ -34,8 +34,16 @@ if has 4; then
   show "$sc" run -chapter 4 "$rootfs" ps
 fi
 if has 5; then
-  say "05-cgroups: limits, read from inside (memory: 2 GiB by default)"
-  show "$sc" run -chapter 5 -memory 256m "$rootfs" cat /proc/self/cgroup
+  say "05-cgroups: limits, written by the host into the container's cgroup (-memory 256m -cpus 0.5)"
+  "$sc" run -chapter 5 -memory 256m -cpus 0.5 "$rootfs" sleep 1 &
+  sleep 0.3
+  id=$("$sc" ps | awk '$NF == "1" && /sleep/ {print $1; exit}')
+  if [ -d /sys/fs/cgroup/memory/scratchcontainer ]; then   # cgroup v1 (or hybrid)
+    show cat "/sys/fs/cgroup/memory/scratchcontainer/$id/memory.limit_in_bytes" "/sys/fs/cgroup/cpu/scratchcontainer/$id/cpu.cfs_quota_us"
+  else                                                     # cgroup v2
+    show cat "/sys/fs/cgroup/scratchcontainer/$id/memory.max" "/sys/fs/cgroup/scratchcontainer/$id/cpu.max"
+  fi
+  wait
 fi
 if has 6; then
   say "06-veth: a network of its own: eth0 in 172.22.0.0/16, a default route"

@@ -7,10 +7,10 @@
 #   scripts/workshop.sh progress                 a table: passing, failing, not started
 #   scripts/workshop.sh verify                   every untouched exercise fails, every reference passes
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 GO=${GO:-go}
 
-chapters() { ls -d chapters/[0-9][0-9]-*/ | sed 's|/$||'; }
+chapters() { for d in chapters/[0-9][0-9]-*/; do echo "${d%/}"; done; }
 
 # suite DIR TAGS: run DIR's suite quietly; the status is go test's.
 suite() { $GO test -count=1 -timeout 10m ${2:+-tags "$2"} "./$1" >"build/workshop-$(basename "$1").log" 2>&1; }

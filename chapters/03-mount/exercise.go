@@ -37,8 +37,8 @@ func PivotRoot(c *container.Container) error {
 	// TODO, in this order (README.md, "The steps"):
 	//  1. make / recursively private: mount("", "/", "", MS_PRIVATE|MS_REC, "")
 	//  2. bind-mount the rootfs onto itself (MS_BIND|MS_REC)
-	//  3. mkdir rootfs/.oldroot; pivot_root(rootfs, rootfs/.oldroot)
+	//  3. mkdir rootfs/.oldroot-<c.ID>; pivot_root(rootfs, that directory)
 	//  4. chdir("/")
-	//  5. unmount /.oldroot with MNT_DETACH, then remove the directory
+	//  5. unmount /.oldroot-<c.ID> with MNT_DETACH, then remove the directory
 	return errors.New("chapter 03 exercise: PivotRoot is not written yet (chapters/03-mount/exercise.go)")
 }

@@ -15,9 +15,10 @@
 //     back to the host, and pivot_root refuses a shared mount (EINVAL);
 //  3. bind-mount the rootfs onto itself: pivot_root needs the new root to
 //     be a mount point;
-//  4. pivot_root(rootfs, rootfs/.oldroot): the rootfs becomes /, the host's
-//     old root is moved to /.oldroot;
-//  5. unmount /.oldroot (detached, as the host's mounts are busy) and
+//  4. pivot_root(rootfs, rootfs/.oldroot-<id>): the rootfs becomes /, the
+//     host's old root is moved to /.oldroot-<id> (named for the container, as
+//     two containers may share a rootfs);
+//  5. unmount it (detached, as the host's mounts are busy) and
 //     remove the directory: nothing of the host is reachable any more.
 //
 // Syscalls: mount(2), pivot_root(2), umount2(2), chdir(2).
@@ -74,7 +75,9 @@ func PivotRoot(c *container.Container) error {
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind-mount rootfs %s onto itself: %w", rootfs, err)
 	}
-	oldRoot := filepath.Join(rootfs, ".oldroot")
+	// Named for the container: two containers may share one rootfs.
+	putOld := ".oldroot-" + c.ID
+	oldRoot := filepath.Join(rootfs, putOld)
 	if err := os.MkdirAll(oldRoot, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", oldRoot, err)
 	}
@@ -85,11 +88,11 @@ func PivotRoot(c *container.Container) error {
 	if err := unix.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir / in the new root: %w", err)
 	}
-	if err := unix.Unmount("/.oldroot", unix.MNT_DETACH); err != nil {
+	if err := unix.Unmount("/"+putOld, unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("unmount the old root: %w", err)
 	}
-	if err := os.Remove("/.oldroot"); err != nil {
-		return fmt.Errorf("remove /.oldroot: %w", err)
+	if err := os.Remove("/" + putOld); err != nil {
+		return fmt.Errorf("remove /%s: %w", putOld, err)
 	}
 	return nil
 }

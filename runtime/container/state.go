@@ -119,3 +119,24 @@ func (c *Container) Orphaned() bool {
 	}
 	return unix.Kill(c.RuntimePid, 0) == unix.ESRCH
 }
+
+// Lock takes an exclusive flock(2) on StateRoot/name, waiting for it, and
+// returns the function that lets it go. Chapters use it to serialise what
+// two runtimes must not do at once (pick an address, add iptables rules).
+// The kernel drops the lock if the process dies, so a crash never leaves a
+// host locked.
+func Lock(name string) (unlock func(), err error) {
+	if err := os.MkdirAll(StateRoot, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", StateRoot, err)
+	}
+	path := filepath.Join(StateRoot, name)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %s: %w", path, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("flock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}

@@ -58,6 +58,12 @@ func Run(t *testing.T, suites ...string) {
 	}
 	for _, suite := range suites {
 		t.Run(suite, func(t *testing.T) {
+			t.Cleanup(func() { // after the scripts, which run in parallel
+				lesson := filepath.Join("chapters", suite, "README.md")
+				if _, err := os.Stat(filepath.Join(root, lesson)); err == nil && t.Failed() {
+					t.Logf("stuck? read %s: the sections Exercise, Hints and What the tests check", lesson)
+				}
+			})
 			testscript.Run(t, testscript.Params{
 				Dir:                 filepath.Join(root, "testdata", suite),
 				Setup:               setup(template),
@@ -123,6 +129,8 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"waitport":    cmdWaitport,
 		"httpget":     cmdHTTPGet,
 		"nothingleft": cmdNothingLeft,
+		"outside":     cmdOutside,
+		"freeport":    cmdFreeport,
 	}
 }
 
@@ -152,7 +160,8 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 
 // container NAME: wait until a container with hostname NAME runs, then set
 // $ID to its ID, $PID to the host PID of its PID 1, $RUNTIME_PID to the
-// host PID of its runtime and $ADDRESS to its IP address (if it has one).
+// host PID of its runtime, $ADDRESS to its IP address (if it has one) and
+// $VETH to the name of the host's end of its veth pair.
 func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: container NAME")
@@ -166,6 +175,7 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Setenv("PID", fmt.Sprint(c.Pid))
 				ts.Setenv("RUNTIME_PID", fmt.Sprint(c.RuntimePid))
 				ts.Setenv("ADDRESS", strings.Split(c.Resources["address"], "/")[0])
+				ts.Setenv("VETH", "sc-"+c.ID[:8])
 				return
 			}
 		}
@@ -273,13 +283,29 @@ func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// nothingleft ID: nothing on the host names container ID any more: no
-// state directory, cgroup, veth, iptables rule or mount.
+// nothingleft ID | @FILE: nothing on the host names container ID any more
+// (or any of the IDs listed in FILE): no state directory, cgroup, veth,
+// iptables rule or mount.
 func cmdNothingLeft(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 || len(args[0]) != 12 {
-		ts.Fatalf("usage: nothingleft ID (12 hex characters)")
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: nothingleft ID|@FILE")
 	}
-	id := args[0]
+	ids := []string{args[0]}
+	if file, ok := strings.CutPrefix(args[0], "@"); ok {
+		ids = strings.Fields(ts.ReadFile(file))
+		if len(ids) == 0 {
+			ts.Fatalf("nothingleft: no IDs in %s", file)
+		}
+	}
+	for _, id := range ids {
+		if len(id) != 12 {
+			ts.Fatalf("nothingleft: %q is not a container ID (12 hex characters)", id)
+		}
+		nothingLeft(ts, id)
+	}
+}
+
+func nothingLeft(ts *testscript.TestScript, id string) {
 	var left []string
 	if _, err := os.Stat(filepath.Join(container.StateRoot, id)); err == nil {
 		left = append(left, "state directory")
@@ -287,8 +313,17 @@ func cmdNothingLeft(ts *testscript.TestScript, neg bool, args []string) {
 	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/scratchcontainer/" + id)
 	more, _ := filepath.Glob("/sys/fs/cgroup/scratchcontainer/" + id)
 	left = append(left, append(cgroups, more...)...)
-	if _, err := net.InterfaceByName("sc-" + id[:8]); err == nil {
-		left = append(left, "link sc-"+id[:8])
+	// The kernel removes a veth pair with the container's network
+	// namespace, a few milliseconds after the runtime returns.
+	link := "sc-" + id[:8]
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, err := net.InterfaceByName(link); err != nil {
+			link = ""
+			break
+		}
+	}
+	if link != "" {
+		left = append(left, "link "+link+" (5s after exit)")
 	}
 	if out, err := exec.Command("iptables-save").Output(); err == nil && strings.Contains(string(out), "scratchcontainer:"+id) {
 		left = append(left, "iptables rules with comment scratchcontainer:"+id)

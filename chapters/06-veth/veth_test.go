@@ -1,0 +1,12 @@
+package veth_test
+
+import (
+	"testing"
+
+	"scratchcontainer/chapters"
+	"scratchcontainer/runtime/scripttest"
+)
+
+func TestMain(m *testing.M) { scripttest.Main(m, chapters.Upto(6)) }
+
+func TestScripts(t *testing.T) { scripttest.Run(t, "06-veth") }

@@ -1,0 +1,147 @@
+//go:build !workshop && !workshop07
+
+// Package publish makes a port of the container answer on a port of the
+// host: `-publish 8080:80` and a connection to the host's port 8080, from
+// anywhere a user would try it, reaches port 80 in the container.
+//
+// Nothing listens on the host's port. The kernel rewrites the destination of
+// each new connection on its way in (DNAT, destination NAT), and conntrack
+// rewrites every later packet of it, both ways:
+//
+//	from another machine    dst host:8080 ─ nat PREROUTING ─▶ 172.22.N.2:80
+//	from the host itself    dst host:8080 ─ nat OUTPUT ─────▶ 172.22.N.2:80
+//	                        (127.0.0.1 too: route_localnet on sc-<id>, and
+//	                         MASQUERADE, or the container would answer to
+//	                         its own loopback)
+//	from the container      dst host:8080 ─ nat PREROUTING ─▶ itself: hairpin
+//	                        (MASQUERADE, or the answer skips the host)
+//
+// Most small runtimes DNAT in PREROUTING only: the port then works from
+// other machines but not from the host, because packets a host sends itself
+// never pass PREROUTING. Letting 127.0.0.1 be routed out of an interface
+// (route_localnet) opens a hole: a neighbour on that link could reach the
+// host's loopback services (CVE-2020-8558), so traffic to 127.0.0.0/8 that
+// arrives on any other interface than lo is dropped.
+//
+// A published host port is reserved under a lock for the container's
+// lifetime, refused if another container publishes it or a host process
+// listens on it. Every rule of a container carries the comment
+// scratchcontainer:<id>, which is how Release finds exactly its rules.
+//
+// This file is the rules, in run-time order; ports.go reads and reserves
+// the ports, rules.go holds the small pieces of iptables syntax.
+//
+// Man pages: iptables(8), iptables-extensions(8) (DNAT, MASQUERADE,
+// addrtype, conntrack, comment), ip-sysctl (route_localnet), flock(2), bind(2).
+package publish
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/coreos/go-iptables/iptables"
+
+	veth "scratchcontainer/chapters/06-veth"
+	"scratchcontainer/runtime/container"
+)
+
+// Chapter is chapter 07.
+func Chapter() container.Chapter {
+	return container.Chapter{
+		Name:       "publish",
+		Capability: "published ports: host port to container port, from anywhere",
+		Prepare:    ReservePorts,
+		Attach:     Publish,
+		Release:    Unpublish,
+	}
+}
+
+// sharedRules are the rules every published port needs, whichever the
+// container. They name only the pool and loopback, so they are made once
+// and stay; the jumps from the built-in chains come last (veth.EnsureShared
+// checks the last one of each table).
+func sharedRules() []veth.Rule {
+	return []veth.Rule{
+		// Connections the host makes to 127.0.0.1 leave with that
+		// source: the container would answer to its own loopback.
+		{Table: "nat", Chain: "SCRATCH-POSTROUTING", Spec: []string{"-s", "127.0.0.0/8", "-d", veth.Pool, "-j", "MASQUERADE"}},
+		// Hairpin: a container reaching a published port of its own
+		// would get the answer straight from itself, not from the
+		// address it asked, and drop it.
+		{Table: "nat", Chain: "SCRATCH-POSTROUTING", Spec: []string{"-s", veth.Pool, "-d", veth.Pool, "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"}},
+		// CVE-2020-8558: with route_localnet on, a neighbour on the link
+		// could send to 127.0.0.1 and reach the host's loopback
+		// services. Answers to connections we made are fine.
+		{Table: "filter", Chain: "SCRATCH-INPUT", Spec: []string{"-d", "127.0.0.0/8", "!", "-i", "lo", "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"}},
+		// Only traffic to one of the host's own addresses is published.
+		// PREROUTING sees new connections from elsewhere (other hosts,
+		// containers), OUTPUT the host's own: both go to one chain.
+		{Table: "nat", Chain: "PREROUTING", Spec: []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", DNATChain}, Top: true},
+		{Table: "nat", Chain: "OUTPUT", Spec: []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", DNATChain}, Top: true},
+		{Table: "filter", Chain: "INPUT", Spec: []string{"-j", "SCRATCH-INPUT"}, Top: true},
+	}
+}
+
+// Publish runs on the host once the veth pair exists: it lets the host end
+// carry 127.0.0.1, makes sure the shared rules exist, and adds the
+// container's DNAT rules.
+func Publish(c *container.Container) error {
+	ports := saved(c)
+	if len(ports) == 0 {
+		return nil
+	}
+	link := veth.HostLink(c.ID)
+	localnet := filepath.Join("/proc/sys/net/ipv4/conf", link, "route_localnet")
+	if err := os.WriteFile(localnet, []byte("1"), 0o644); err != nil {
+		return fmt.Errorf("let %s route 127.0.0.1: write %s: %w", link, localnet, err)
+	}
+	ipt, err := iptables.New()
+	if err != nil {
+		return fmt.Errorf("iptables: %w (install the iptables package)", err)
+	}
+	if err := veth.EnsureShared(ipt, sharedRules()); err != nil {
+		return err
+	}
+	address, _, _ := strings.Cut(c.Resources["address"], "/")
+	for _, p := range ports {
+		if err := ipt.Append("nat", DNATChain, dnat(c.ID, p, address)...); err != nil {
+			return fmt.Errorf("publish %s: iptables -t nat -A %s: %w", p, DNATChain, err)
+		}
+	}
+	return nil
+}
+
+// Unpublish runs on the host after exit, and again from gc: it deletes
+// every rule that carries the container's comment, as iptables lists them,
+// so it needs nothing but the ID and finds rules a crash left unrecorded.
+// Connections still open through a port die with the container.
+func Unpublish(c *container.Container) error {
+	if len(saved(c)) == 0 {
+		return nil // nothing was published, so no rule was made
+	}
+	ipt, err := iptables.New()
+	if err != nil {
+		return fmt.Errorf("iptables: %w", err)
+	}
+	rules, err := ipt.List("nat", DNATChain)
+	if notExist(err) {
+		return nil // the shared rules were never made: neither were ours
+	}
+	if err != nil {
+		return fmt.Errorf("iptables -t nat -S %s: %w", DNATChain, err)
+	}
+	var errs []error
+	for _, rule := range rules {
+		if !strings.Contains(rule, comment(c.ID)) {
+			continue
+		}
+		// gc may race us to the same rule: gone is fine.
+		if err := ipt.Delete("nat", DNATChain, ruleSpec(rule)...); err != nil && !notExist(err) {
+			errs = append(errs, fmt.Errorf("iptables -t nat -D %s: %w", DNATChain, err))
+		}
+	}
+	return errors.Join(errs...)
+}

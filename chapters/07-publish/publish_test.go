@@ -1,0 +1,12 @@
+package publish_test
+
+import (
+	"testing"
+
+	"scratchcontainer/chapters"
+	"scratchcontainer/runtime/scripttest"
+)
+
+func TestMain(m *testing.M) { scripttest.Main(m, chapters.Upto(7)) }
+
+func TestScripts(t *testing.T) { scripttest.Run(t, "07-publish") }
