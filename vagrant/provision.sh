@@ -55,7 +55,6 @@ grep -qxF "$line" "$profile" 2>/dev/null || echo "$line" >>"$profile"
 
 cd "$PROJECT"
 go build -o scratchcontainer .
-# The host readiness report. The `check` subcommand is being added to the
-# CLI; until then an older runtime answers "unknown command": do not fail
-# provisioning for that.
-./scratchcontainer check || true
+# The host readiness report: each item ok or what to fix. A box that is not
+# ready still provisions; the report says why.
+./scratchcontainer check || echo "provision: scratchcontainer check found something to fix (above)" >&2

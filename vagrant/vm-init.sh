@@ -69,7 +69,7 @@ done
 
 # The tests, as vm-test.sh listed them: one line "DIR BINARY" each, DIR
 # relative to /src (the module root, with go.mod and testdata/). As
-# `go test ./...` does, as many binaries run at once as there are CPUs: a
+# `go test ./...` does, several binaries may run at once (scratch.jobs): a
 # lane takes the next binary no lane has claimed (mkdir is atomic). Each
 # binary's output goes to a file, printed whole, in list order, at the end.
 export SCRATCH_HELPERS=/src/.helpers
@@ -100,7 +100,8 @@ lane() {
 	done </src/.tests
 }
 
-# scratch.jobs=N on the kernel command line (VM_JOBS in vm-test.sh) sets it.
+# How many at once: scratch.jobs=N on the kernel command line (VM_JOBS in
+# vm-test.sh), else one per CPU.
 lanes=$(nproc)
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
