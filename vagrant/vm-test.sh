@@ -26,7 +26,9 @@
 # Environment: VM_ACCEL=auto|kvm|tcg (default auto), VM_TIMEOUT (whole
 # run, seconds, default 900), VM_KVM_START_TIMEOUT (default 10),
 # VM_KVM_BOOT_TIMEOUT (default 30), VM_BOOT_TIMEOUT (TCG, default 240),
-# VM_JOBS (test binaries run at once in the VM, default 1: two at once is
+# VM_PACKAGES (an extended regexp: only the test packages whose directory
+# matches, e.g. VM_PACKAGES=07-publish; default all), VM_JOBS (test
+# binaries run at once in the VM, default 1: two at once is
 # twice as fast but, under emulation, starves 05-cgroups' tight limits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +39,7 @@ KVM_START_TIMEOUT=${VM_KVM_START_TIMEOUT:-10}
 KVM_BOOT_TIMEOUT=${VM_KVM_BOOT_TIMEOUT:-30}
 BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-240}
 JOBS=${VM_JOBS:-1}
+PACKAGES=${VM_PACKAGES:-.}
 GO=${GO:-go}
 
 VM=build/vm
@@ -139,8 +142,10 @@ while read -r dir; do
   CGO_ENABLED=0 "$GO" test -c -ldflags=-s -o "$ROOT/src/$rel/$bin" "./$rel"
   echo "$rel $bin" >>"$ROOT/src/.tests"
 done < <(
-  "$GO" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}' .
-  "$GO" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}' ./chapters/... | sort -r
+  {
+    "$GO" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}' .
+    "$GO" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}' ./chapters/... | sort -r
+  } | grep -E -- "${PACKAGES}"
 )
 [ -s "$ROOT/src/.tests" ] || die "no packages with tests under chapters/"
 helpers=()
