@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,6 +43,15 @@ const patience = 30 * time.Second
 // chapters of course. The runtime re-executes itself for the child with
 // Args[0] kept, so the child lands here too, not in the test runner.
 func Main(m *testing.M, course []container.Chapter) {
+	// A test binary started in the background by a shell (the test VM runs
+	// them so) inherits SIGINT ignored, and so would every program a script
+	// starts; but testscript stops a script's background commands with
+	// SIGINT, and would wait for them. Handling SIGINT here, and dropping
+	// it as the ignore did, gives them the default back: execve resets
+	// every handled signal.
+	if signal.Ignored(os.Interrupt) {
+		signal.Notify(make(chan os.Signal, 1), os.Interrupt)
+	}
 	testscript.Main(m, map[string]func(){
 		"scratchcontainer": func() { os.Exit(cli.Main(os.Args, course)) },
 	})
