@@ -25,7 +25,7 @@ const usage = `usage:
   scratchcontainer gc                      release what containers whose runtime died left behind
   scratchcontainer chapters                the course: each chapter and what it adds
   scratchcontainer check                   is this host ready? root, namespaces, cgroups, iptables
-run flags (before <rootfs>):
+(scratchcontainer run -h lists run's flags)
 `
 
 // Main runs the command line args with the chapters of course, and returns
@@ -64,6 +64,9 @@ func run(args []string, course []container.Chapter) (int, error) {
 	switch sub {
 	case "run":
 		cfg, err := parseRun(rest, len(course))
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, nil // -h: the usage is printed
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -122,9 +125,10 @@ func parseRun(args []string, chapters int) (container.Config, error) {
 	fs.IntVar(&cfg.Chapters, "chapter", chapters, fmt.Sprintf("run chapters 1..`N` only (1-%d)", chapters))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(os.Stderr, usage)
+			fmt.Fprint(os.Stderr, usage, "run flags (before <rootfs>):\n")
 			fs.SetOutput(os.Stderr)
 			fs.PrintDefaults()
+			return cfg, err
 		}
 		return cfg, usageError("run: %v", err)
 	}
