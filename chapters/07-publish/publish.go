@@ -105,6 +105,13 @@ func Publish(c *container.Container) error {
 	if err := veth.EnsureShared(ipt, sharedRules()); err != nil {
 		return err
 	}
+	// One iptables at a time: under the nft backend, a listing that meets
+	// another runtime's change half made fails ("chain is incompatible").
+	unlock, err := container.Lock("iptables.lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	address, _, _ := strings.Cut(c.Resources["address"], "/")
 	for _, p := range ports {
 		if err := ipt.Append("nat", DNATChain, dnat(c.ID, p, address)...); err != nil {
@@ -126,6 +133,11 @@ func Unpublish(c *container.Container) error {
 	if err != nil {
 		return fmt.Errorf("iptables: %w", err)
 	}
+	unlock, err := container.Lock("iptables.lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	rules, err := ipt.List("nat", DNATChain)
 	if notExist(err) {
 		return nil // the shared rules were never made: neither were ours
