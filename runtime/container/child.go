@@ -14,16 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func init() {
-	// The kernel keeps the parent-death signal (Pdeathsig, set in Run) per
-	// thread, on the one thread it cloned: the main thread. The Go runtime
-	// may run main on another thread, and a process that execs from a thread
-	// without the signal loses it. Keep the child on its main thread.
-	if len(os.Args) > 1 && os.Args[1] == ChildCommand {
-		runtime.LockOSThread()
-	}
-}
-
 // The child's end of the two pipes from the host (Run's ExtraFiles).
 const (
 	ordersFd = 3 // the host writes the Container here once Attach is done
@@ -86,11 +76,22 @@ func execCommand(args []string, env []string, init bool) error {
 	if init {
 		return runInit(path, args, env)
 	}
-	// Go installs handlers for the signals it notifies, and execve resets
-	// every handled signal to its default. Without this, a signal the
-	// runtime inherited as ignored (SIGINT, for a job started with & by a
-	// shell) would stay ignored in the command too.
-	signal.Notify(make(chan os.Signal, 1))
+	// A signal the runtime inherited as ignored (SIGINT, for a job started
+	// with & by a shell) would stay ignored in the command. Go installs a
+	// handler for a signal it notifies, and execve resets every handled
+	// signal to its default.
+	for sig := unix.Signal(1); sig < 32; sig++ {
+		if signal.Ignored(sig) {
+			signal.Notify(make(chan os.Signal, 1), sig)
+		}
+	}
+	// The kernel keeps the parent-death signal (Pdeathsig, set in Run) per
+	// thread, on the thread it cloned; Go may exec from another one, and
+	// the command would lose it. Set it again on the thread that execs.
+	runtime.LockOSThread()
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_PDEATHSIG): %w", err)
+	}
 	err = unix.Exec(path, args, env)
 	return explainExec(path, err)
 }
