@@ -16,10 +16,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"scratchcontainer/runtime/container"
@@ -40,7 +42,12 @@ type Result struct {
 
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == "sink" {
-		serveSink(os.Args[2]) // inside a container, or on the host
+		// Inside a container, as PID 1: without a handler, the SIGINT
+		// that ends it would be dropped.
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+		go func() { <-stop; os.Exit(0) }()
+		serveSink(os.Args[2])
 		return
 	}
 	runs := flag.Int("runs", 30, "runs per latency case")
@@ -98,7 +105,7 @@ func run(runs int, sc, root, out string) error {
 	fmt.Println("twenty at once:")
 	add(concurrent(20, sc, root))
 
-	fmt.Println("TCP throughput (256 MiB):")
+	fmt.Println("TCP throughput (256 MiB, median of 7):")
 	for _, r := range throughput(sc, root) {
 		add(r)
 	}
@@ -264,12 +271,19 @@ func throughput(sc, root string) []Result {
 		{"TCP through published 127.0.0.1:18991", "127.0.0.1:18991"},
 		{"TCP over the host's loopback", host.Addr().String()},
 	}
+	const runs = 7
 	for _, c := range cases {
-		mbps, err := send(c.addr, size)
-		r := Result{Name: c.name, Unit: "MB/s", Median: mbps, Runs: 1}
-		if err != nil {
-			r.Note = err.Error()
+		var rates []float64
+		r := Result{Name: c.name, Unit: "MB/s", Runs: runs}
+		for i := 0; i < runs; i++ {
+			mbps, err := send(c.addr, size)
+			if err != nil {
+				r.Note = err.Error()
+				break
+			}
+			rates = append(rates, mbps)
 		}
+		r.Median, r.P90 = percentile(rates, 50), percentile(rates, 10) // p90 of time: the slow tenth
 		results = append(results, r)
 	}
 	return results
