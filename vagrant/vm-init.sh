@@ -76,6 +76,7 @@ export SCRATCH_HELPERS=/src/.helpers
 # The root package runs only the lifecycle suite here: each chapter's suite
 # runs in its own package (on the host, make test runs them all twice).
 export SCRATCH_SUITES=lifecycle
+export SCRATCH_VM=1 # the scripts' [vm] condition
 export HOME=/root TMPDIR=/tmp
 out=/run/vm-test
 mkdir -p "$out"

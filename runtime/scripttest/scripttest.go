@@ -119,18 +119,20 @@ func setup(template string) func(*testscript.Env) error {
 	}
 }
 
-// condition answers [root], [cgroup1] and [cgroup2].
+// condition answers [root], [vm], [cgroup1] and [cgroup2].
 func condition(cond string) (bool, error) {
 	switch cond {
 	case "root":
 		return os.Geteuid() == 0, nil
+	case "vm": // the test VM of make vm-test (vagrant/vm-init.sh sets it)
+		return os.Getenv("SCRATCH_VM") != "", nil
 	case "cgroup2": // unified only
 		return host.DetectCgroupMode() == host.CgroupV2, nil
 	case "cgroup1": // v1 or hybrid: controllers have hierarchies of their own
 		mode := host.DetectCgroupMode()
 		return mode == host.CgroupV1 || mode == host.CgroupHybrid, nil
 	}
-	return false, fmt.Errorf("unknown condition %q: use root, cgroup1 or cgroup2", cond)
+	return false, fmt.Errorf("unknown condition %q: use root, vm, cgroup1 or cgroup2", cond)
 }
 
 // Commands are the script commands that look at containers from the host.
