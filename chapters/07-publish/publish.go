@@ -139,7 +139,14 @@ func Unpublish(c *container.Container) error {
 	}
 	defer unlock()
 	rules, err := ipt.List("nat", DNATChain)
-	if notExist(err) {
+	if err != nil && !notExist(err) {
+		// iptables-nft fails differently ("chain is incompatible") when
+		// the nat table itself was never made, as on a fresh machine.
+		if exists, cerr := ipt.ChainExists("nat", DNATChain); cerr == nil && !exists {
+			err = nil
+		}
+	}
+	if notExist(err) || (err == nil && len(rules) == 0) {
 		return nil // the shared rules were never made: neither were ours
 	}
 	if err != nil {
