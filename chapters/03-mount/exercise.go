@@ -34,11 +34,10 @@ func CheckRootfs(c *container.Container) error {
 // PivotRoot runs inside the child, in its new mount namespace: make the
 // rootfs its /, and leave nothing of the host reachable.
 func PivotRoot(c *container.Container) error {
-	// TODO, in this order (README.md, "The steps"):
-	//  1. make / recursively private: mount("", "/", "", MS_PRIVATE|MS_REC, "")
-	//  2. bind-mount the rootfs onto itself (MS_BIND|MS_REC)
-	//  3. mkdir rootfs/.oldroot-<c.ID>; pivot_root(rootfs, that directory)
-	//  4. chdir("/")
-	//  5. unmount /.oldroot-<c.ID> with MNT_DETACH, then remove the directory
+	// TODO, steps 2 to 5 of README.md, "The steps" (step 1 is CloneFlags):
+	//  2. make / recursively private: mount("", "/", "", MS_PRIVATE|MS_REC, "")
+	//  3. bind-mount the rootfs onto itself (MS_BIND|MS_REC)
+	//  4. mkdir rootfs/.oldroot-<c.ID>; pivot_root(rootfs, that directory)
+	//  5. chdir("/"); unmount /.oldroot-<c.ID> with MNT_DETACH; remove the directory
 	return errors.New("chapter 03 exercise: PivotRoot is not written yet (chapters/03-mount/exercise.go)")
 }
