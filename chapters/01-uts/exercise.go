@@ -15,6 +15,7 @@ func Chapter() container.Chapter {
 		Name:       "uts",
 		Capability: "own hostname",
 		CloneFlags: 0, // TODO: ask clone(2) for a new UTS namespace (unix.CLONE_NEWUTS)
+		Namespaces: []string{"uts"},
 		Enter:      SetHostname,
 	}
 }

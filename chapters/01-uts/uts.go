@@ -25,6 +25,7 @@ func Chapter() container.Chapter {
 		Name:       "uts",
 		Capability: "own hostname",
 		CloneFlags: unix.CLONE_NEWUTS,
+		Namespaces: []string{"uts"},
 		Enter:      SetHostname,
 	}
 }

@@ -17,6 +17,7 @@ func Chapter() container.Chapter {
 		Name:       "mount",
 		Capability: "own filesystem: pivot_root into the rootfs",
 		CloneFlags: 0, // TODO: a new mount namespace (unix.CLONE_NEWNS)
+		Namespaces: []string{"mnt"},
 		Prepare:    CheckRootfs,
 		Enter:      PivotRoot,
 	}

@@ -41,6 +41,7 @@ func Chapter() container.Chapter {
 		Name:       "mount",
 		Capability: "own filesystem: pivot_root into the rootfs",
 		CloneFlags: unix.CLONE_NEWNS,
+		Namespaces: []string{"mnt"},
 		Prepare:    CheckRootfs,
 		Enter:      PivotRoot,
 	}

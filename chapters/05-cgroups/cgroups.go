@@ -98,9 +98,15 @@ func Join(c *container.Container) error {
 }
 
 // ExplainOOM runs on the host after the command exited. When the kernel's
-// out-of-memory killer struck inside the cgroup, all the user sees otherwise
-// is a SIGKILL from nowhere: say what happened, and exit 137 as docker does.
+// out-of-memory killer killed the command itself, all the user sees
+// otherwise is a SIGKILL from nowhere: say what happened, and exit 137 as
+// docker does. Only then: a command that survived the killer taking one of
+// its children exits with its own status, and a SIGKILL sent by someone else
+// in a cgroup that never ran out of memory is just a SIGKILL.
 func ExplainOOM(c *container.Container, status int) int {
+	if status != StatusOOM {
+		return status
+	}
 	d, err := Detect()
 	if err != nil {
 		return status

@@ -78,15 +78,6 @@ func readKey(path, key string) (value int, ok bool, err error) {
 	return 0, false, nil
 }
 
-// readInt reads a file holding one number (memory.failcnt).
-func readInt(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(strings.TrimSpace(string(b)))
-}
-
 // makeCgroup makes the cgroup dir (if need be) and its parent
 // scratchcontainer/, and
 // runs parentReady on the parent in between (v2 enables controllers there).

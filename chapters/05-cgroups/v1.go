@@ -58,13 +58,10 @@ func (v V1) Create(id string, l Limits) error {
 }
 
 // OOMKills reads "oom_kill N" from memory.oom_control (kernel 4.13 and
-// later). Older kernels lack that line: then memory.failcnt, how often the
-// limit was hit, is the best sign there is.
+// later). Not memory.failcnt: that counts every time usage touched the
+// limit, which reclaiming page cache does all day without killing anyone.
+// A kernel without the line reports no kill, rather than a false one.
 func (v V1) OOMKills(id string) (int, error) {
-	memory := v.dir("memory", id)
-	n, ok, err := readKey(filepath.Join(memory, "memory.oom_control"), "oom_kill")
-	if err != nil || ok {
-		return n, err
-	}
-	return readInt(filepath.Join(memory, "memory.failcnt"))
+	n, _, err := readKey(filepath.Join(v.dir("memory", id), "memory.oom_control"), "oom_kill")
+	return n, err
 }

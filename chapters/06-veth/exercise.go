@@ -20,6 +20,7 @@ func Chapter() container.Chapter {
 		Name:       "veth",
 		Capability: "own network: veth pair, 172.22.N.2/24, routing and NAT",
 		CloneFlags: 0, // TODO: a new network namespace (unix.CLONE_NEWNET)
+		Namespaces: []string{"net"},
 		Prepare:    ReserveAddress,
 		Attach:     Connect,
 		Enter:      ConfigureInside,

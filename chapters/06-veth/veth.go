@@ -49,6 +49,7 @@ func Chapter() container.Chapter {
 		Capability: "own network: veth pair, 172.22.N.2/24, routing and NAT",
 		// -net none gets a namespace too, with only lo: no network at all.
 		CloneFlags: unix.CLONE_NEWNET,
+		Namespaces: []string{"net"},
 		Prepare:    ReserveAddress,
 		Attach:     Connect,
 		Enter:      ConfigureInside,

@@ -121,6 +121,7 @@ func parseRun(args []string, chapters int) (container.Config, error) {
 	fs.Var(&publish, "p", "short for -publish")
 	fs.Var(&env, "e", "set `KEY=VALUE` in the command's environment, repeatable")
 	fs.StringVar(&cfg.Dir, "w", "", "working `DIR` inside the container (absolute)")
+	fs.StringVar(&cfg.CIDFile, "cidfile", "", "write the container ID to `FILE` once it exists (as docker run --cidfile)")
 	fs.BoolVar(&cfg.Init, "init", false, "run a minimal init as PID 1 in front of the command")
 	fs.IntVar(&cfg.Chapters, "chapter", chapters, fmt.Sprintf("run chapters 1..`N` only (1-%d)", chapters))
 	if err := fs.Parse(args); err != nil {

@@ -40,6 +40,7 @@ func Child(course []Chapter) error {
 	// execve closes this one: that tells the host the command runs.
 	unix.CloseOnExec(execFd)
 
+	c.crashPoint("entering")
 	for _, ch := range course[:c.Config.Chapters] {
 		if ch.Enter != nil {
 			if err := ch.Enter(&c); err != nil {

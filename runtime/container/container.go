@@ -28,6 +28,7 @@ type Config struct {
 	Publish  []string // -publish specs as given: hostPort:containerPort[/proto]
 	Init     bool     // run a minimal init as PID 1 in front of the command
 	Chapters int      // run chapters 1..Chapters only
+	CIDFile  string   // -cidfile: write the container ID there once it exists
 }
 
 // Container is one running container: the user's Config plus what the
@@ -38,8 +39,11 @@ type Container struct {
 	ID         string
 	Config     Config
 	RuntimePid int // the `scratchcontainer run` process on the host
-	Pid        int // host PID of the container's PID 1; 0 until it exists
-	Running    bool
+	// RuntimeStart is when RuntimePid started (clock ticks after boot,
+	// /proc/<pid>/stat field 22): a PID is reused, a start time is not.
+	RuntimeStart uint64
+	Pid          int // host PID of the container's PID 1; 0 until it exists
+	Running      bool
 	// Resources records what chapters made on the host, as they make it
 	// (e.g. "cgroup", "address"), so a crash loses nothing.
 	Resources map[string]string
@@ -54,6 +58,12 @@ type Chapter struct {
 	Name       string  // the package's name: "uts", "pid", ...
 	Capability string  // one line for the course map
 	CloneFlags uintptr // namespaces the child is cloned into
+	// Namespaces names the namespaces CloneFlags must give the child, as
+	// /proc/<pid>/ns/ names them ("uts", "mnt", ...). The skeleton checks
+	// them before any chapter acts on the child (see checkNamespaces), so
+	// an exercise whose CloneFlags are not written yet cannot change the
+	// host.
+	Namespaces []string
 
 	// Prepare runs on the host before the child exists: check the
 	// config, reserve what the chapter needs.

@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -30,17 +32,32 @@ const ChildCommand = "child"
 // command runs before the host is done.
 func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	c := &Container{ID: NewID(), Config: cfg, RuntimePid: os.Getpid()}
+	if c.RuntimeStart, err = startTime(c.RuntimePid); err != nil {
+		return 0, err
+	}
+
+	// Ctrl-C and SIGTERM are ours from the start. Until the command runs
+	// they stop the run (see stopBeforeExec); from then on they are passed
+	// to the command (forwardSignals).
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, unix.SIGINT, unix.SIGTERM)
+	defer signal.Stop(signals)
 
 	// The state file comes first: from here on, gc can clean up after us.
 	if err := c.Save(); err != nil {
 		return 0, err
 	}
-	crashPoint("saved")
+	c.crashPoint("saved")
 	defer func() {
 		if rerr := release(c, chapters); rerr != nil && err == nil {
 			err = rerr
 		}
 	}()
+	if cfg.CIDFile != "" {
+		if err := os.WriteFile(cfg.CIDFile, []byte(c.ID+"\n"), 0o644); err != nil {
+			return 0, fmt.Errorf("-cidfile %s: %w", cfg.CIDFile, err)
+		}
+	}
 
 	var cloneFlags uintptr
 	for _, ch := range chapters {
@@ -50,9 +67,12 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 				return 0, err
 			}
 		}
+		if sig, ok := pending(signals); ok {
+			return stoppedBy(sig), nil
+		}
 	}
 
-	crashPoint("prepared")
+	c.crashPoint("prepared")
 
 	orders, sendOrders, err := os.Pipe()
 	if err != nil {
@@ -86,49 +106,58 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, unix.SIGINT, unix.SIGTERM)
-	defer signal.Stop(signals)
-
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start the container's first process: %w", err)
 	}
 	orders.Close()
 	execWrite.Close()
 	c.Pid = cmd.Process.Pid
-	crashPoint("started")
+	c.crashPoint("started")
+	stop := stopBeforeExec(cmd.Process, signals)
+	// fail ends the run before the command runs: the child is killed and
+	// waited for, and a stop by signal wins over the error it caused.
+	fail := func(err error) (int, error) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if sig, ok := stop(); ok {
+			return stoppedBy(sig), nil
+		}
+		return 0, err
+	}
 
+	// The guard: no chapter may act on a child that shares the host's
+	// namespaces, or its Attach and Enter would change the host itself.
+	if err := checkNamespaces(c.Pid, chapters); err != nil {
+		return fail(err)
+	}
 	for _, ch := range chapters {
 		if ch.Attach != nil {
 			if err := ch.Attach(c); err != nil {
-				cmd.Process.Kill()
-				cmd.Wait()
-				return 0, err
+				return fail(err)
 			}
 		}
 	}
 
-	crashPoint("attached")
+	c.crashPoint("attached")
 
 	// Release the child: it reads the Container, enters, and execs.
 	if err := json.NewEncoder(sendOrders).Encode(c); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return 0, fmt.Errorf("release the child: %w", err)
+		return fail(fmt.Errorf("release the child: %w", err))
 	}
 	sendOrders.Close()
 	io.Copy(io.Discard, execed) // EOF: the command runs, or the child died
-	c.Running = true
-	if err := c.Save(); err != nil {
+	if sig, ok := stop(); ok {
 		cmd.Process.Kill()
 		cmd.Wait()
-		return 0, err
+		return stoppedBy(sig), nil
+	}
+	c.Running = true
+	if err := c.Save(); err != nil {
+		return fail(err)
 	}
 
 	done := make(chan struct{})
 	defer close(done)
-	// Signals that came before the exec waited in the channel: the Go
-	// child would not have passed them on to the command.
 	go forwardSignals(c.Pid, true, signals, done)
 
 	status = exitStatus(cmd.Wait())
@@ -140,15 +169,84 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	return status, nil
 }
 
+// stopBeforeExec watches for Ctrl-C and SIGTERM until the command runs. A
+// signal in that time (a half-written exercise stuck in Enter, say) kills
+// the child at once: Run then releases everything and exits 128+N. A second
+// one, should Run itself be stuck (in an Attach), exits on the spot and
+// leaves the rest to gc.
+//
+// The returned stop ends the watch, and reports the signal that stopped
+// the run, if one did.
+func stopBeforeExec(child *os.Process, signals <-chan os.Signal) (stop func() (unix.Signal, bool)) {
+	quit, stopped := make(chan struct{}), make(chan unix.Signal, 1)
+	go func() {
+		defer close(stopped)
+		select {
+		case <-quit:
+			return
+		case s := <-signals:
+			sig := s.(unix.Signal)
+			stopped <- sig
+			child.Kill()
+			fmt.Fprintf(os.Stderr, "scratchcontainer: %s before the command started: stopping the container\n", unix.SignalName(sig))
+		}
+		select {
+		case <-quit:
+		case s := <-signals:
+			fmt.Fprintf(os.Stderr, "scratchcontainer: %s again: exiting now; `scratchcontainer gc` releases what is left\n", unix.SignalName(s.(unix.Signal)))
+			os.Exit(stoppedBy(s.(unix.Signal)))
+		}
+	}()
+	var once sync.Once
+	var sig unix.Signal
+	var ok bool
+	return func() (unix.Signal, bool) {
+		once.Do(func() {
+			close(quit)
+			sig, ok = <-stopped
+		})
+		return sig, ok
+	}
+}
+
+// pending returns a signal that has arrived, without waiting for one.
+func pending(signals <-chan os.Signal) (unix.Signal, bool) {
+	select {
+	case s := <-signals:
+		return s.(unix.Signal), true
+	default:
+		return 0, false
+	}
+}
+
+// stoppedBy is the exit status of a run stopped by sig before the command
+// ran: 128+N, as if the command had died of it (130 for Ctrl-C).
+func stoppedBy(sig unix.Signal) int { return StatusSignalBase + int(sig) }
+
 // CrashPointEnv names a stage of Run ("saved", "prepared", "started",
 // "attached") at which the runtime stops itself with SIGSTOP, so that a test
-// can kill it there with SIGKILL and check that gc releases everything.
+// can kill it there with SIGKILL and check that gc releases everything; or
+// "entering", where the child stops before the chapters' Enter, as a
+// half-written exercise stuck there would. Either first writes the stage into
+// the file CrashedAt of the state directory, for the test to find.
 const CrashPointEnv = "SCRATCHCONTAINER_CRASH_AT"
 
-func crashPoint(stage string) {
-	if os.Getenv(CrashPointEnv) == stage {
-		unix.Kill(os.Getpid(), unix.SIGSTOP)
+// CrashedAt is the file in the state directory naming the crash point reached.
+const CrashedAt = "crashed-at"
+
+func (c *Container) crashPoint(stage string) {
+	if os.Getenv(CrashPointEnv) != stage {
+		return
 	}
+	os.WriteFile(filepath.Join(c.StateDir(), CrashedAt), []byte(stage), 0o600)
+	if stage == "entering" {
+		// The child is PID 1 of its namespace, and the kernel drops the
+		// SIGSTOP it sends itself: wait here for ever instead.
+		for {
+			unix.Pause()
+		}
+	}
+	unix.Kill(os.Getpid(), unix.SIGSTOP)
 }
 
 // exitStatus turns how the child ended into a shell-style exit status.
@@ -182,13 +280,17 @@ func forwardSignals(pid int, pid1 bool, signals <-chan os.Signal, done <-chan st
 		case s := <-signals:
 			sig := s.(syscall.Signal)
 			if n > 0 {
-				fmt.Fprintf(os.Stderr, "scratchcontainer: %v again: killing the container\n", sig)
+				fmt.Fprintf(os.Stderr, "scratchcontainer: %s again: killing the container\n", unix.SignalName(sig))
 				unix.Kill(pid, unix.SIGKILL)
 				continue
 			}
+			// PID 1 may install its handler at any moment (a Go
+			// program does so as it starts): only when it had none
+			// both before and after the kill was the signal dropped.
+			before := catches(pid, sig)
 			unix.Kill(pid, sig)
-			if pid1 && !catches(pid, sig) {
-				fmt.Fprintf(os.Stderr, "scratchcontainer: %v forwarded to PID 1, which has no handler for it, so the kernel drops it; send it again to kill the container\n", sig)
+			if pid1 && !before && !catches(pid, sig) {
+				fmt.Fprintf(os.Stderr, "scratchcontainer: %s forwarded to PID 1, which has no handler for it, so the kernel drops it; send it again to kill the container\n", unix.SignalName(sig))
 			}
 		}
 	}

@@ -1,12 +1,14 @@
 package container
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -112,12 +114,33 @@ func List() ([]*Container, error) {
 	return all, nil
 }
 
-// Orphaned reports whether the runtime that ran c has died.
+// Orphaned reports whether the runtime that ran c has died: its PID is gone,
+// is a zombie, or now belongs to another process (PIDs are reused; the start
+// time tells them apart).
 func (c *Container) Orphaned() bool {
 	if c.RuntimePid == 0 {
 		return true
 	}
-	return unix.Kill(c.RuntimePid, 0) == unix.ESRCH
+	start, err := startTime(c.RuntimePid)
+	return err != nil || start != c.RuntimeStart
+}
+
+// startTime is when process pid started, in clock ticks after boot: field 22
+// of /proc/<pid>/stat. A zombie counts as gone.
+func startTime(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// "pid (comm) state ...": comm may hold spaces and parentheses.
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(fields) < 20 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	if fields[0] == "Z" || fields[0] == "X" {
+		return 0, fmt.Errorf("process %d has exited", pid)
+	}
+	return strconv.ParseUint(fields[19], 10, 64) // field 22 counts from pid
 }
 
 // Lock takes an exclusive flock(2) on StateRoot/name, waiting for it, and

@@ -1,7 +1,7 @@
 // Command cpuburn keeps N threads busy for T seconds, then prints how much
 // CPU it got: CPU time (user + system, from getrusage(2)) over wall time.
 //
-//	cpuburn 2 4    →  cpus 0.50
+//	cpuburn 2 4    →  cpus 0.50      (THREADS 0: one per host CPU)
 //	                  host 25%
 //	                  mean 0.48
 //
@@ -38,9 +38,14 @@ func main() {
 	}
 	threads, err1 := strconv.Atoi(os.Args[1])
 	seconds, err2 := strconv.ParseFloat(os.Args[2], 64)
-	if err1 != nil || err2 != nil || threads < 1 || seconds < 1 {
-		fmt.Fprintln(os.Stderr, "cpuburn: THREADS must be 1 or more, SECONDS 1 or more")
+	if err1 != nil || err2 != nil || threads < 0 || seconds < 1 {
+		fmt.Fprintln(os.Stderr, "cpuburn: THREADS must be 0 (one per host CPU) or more, SECONDS 1 or more")
 		os.Exit(2)
+	}
+	if threads == 0 {
+		// One per CPU: enough to reach any share of the host's CPUs,
+		// on a host of 1 CPU or of 64.
+		threads = runtime.NumCPU()
 	}
 	// Go sizes GOMAXPROCS from the cgroup's CPU limit: ask for the threads
 	// we burn on, plus one that samples, so the limit, not Go, holds us back.
