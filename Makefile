@@ -52,7 +52,11 @@ test: deps lint-lab ## gofmt, go vet, unit tests and every chapter's scripts, as
 	@set -o pipefail; $(GO) test -count=1 -timeout 15m ./... 2>&1 | tee $(BUILD)/test.log; status=$$?; \
 	echo; echo "Per chapter (chapters/NN: chapters 1..NN; the root package: every suite on the full runtime):"; \
 	awk '$$1=="ok"||$$1=="FAIL"||$$1=="?" { if ($$2 ~ /scratchcontainer/) printf "  %-4s %s\n", ($$1=="?"?"-":$$1), $$2 }' $(BUILD)/test.log; \
-	exit $$status
+	[ $$status = 0 ] || exit $$status; \
+	echo; echo "make demo, as a learner runs it first (60 s at most: a hang fails):"; \
+	timeout 60 $(MAKE) --no-print-directory demo >$(BUILD)/demo.log 2>&1; d=$$?; \
+	[ $$d = 0 ] || { tail -20 $(BUILD)/demo.log; echo "make demo failed (exit $$d; 124: hung, stopped after 60 s): see $(BUILD)/demo.log"; exit 1; }; \
+	echo "  ok   make demo"
 
 chapter: deps ## run chapter N's suite on your exercise: make chapter N=03 (REFERENCE=1: on the reference)
 	@scripts/workshop.sh chapter $(N) $(if $(REFERENCE),reference)

@@ -35,15 +35,17 @@ if has 4; then
 fi
 if has 5; then
   say "05-cgroups: limits, written by the host into the container's cgroup (-memory 256m -cpus 0.5)"
-  "$sc" run -chapter 5 -memory 256m -cpus 0.5 "$rootfs" sleep 1 &
-  sleep 0.3
-  id=$("$sc" ps | awk '$NF == "1" && /sleep/ {print $1; exit}')
+  cid=$(mktemp)
+  "$sc" run -chapter 5 -cidfile "$cid" -memory 256m -cpus 0.5 "$rootfs" sleep 2 &
+  # Wait (5 s at most) until ps lists it as running: its cgroup is made by then.
+  for _ in $(seq 100); do id=$(cat "$cid"); [ -n "$id" ] && "$sc" ps | grep -q "^$id" && break; sleep 0.05; done
   if [ -d /sys/fs/cgroup/memory/scratchcontainer ]; then   # cgroup v1 (or hybrid)
     show cat "/sys/fs/cgroup/memory/scratchcontainer/$id/memory.limit_in_bytes" "/sys/fs/cgroup/cpu/scratchcontainer/$id/cpu.cfs_quota_us"
   else                                                     # cgroup v2
     show cat "/sys/fs/cgroup/scratchcontainer/$id/memory.max" "/sys/fs/cgroup/scratchcontainer/$id/cpu.max"
   fi
-  wait
+  wait $!
+  rm -f "$cid"
 fi
 if has 6; then
   say "06-veth: a network of its own: eth0 in 172.22.0.0/16, a default route"
@@ -51,9 +53,12 @@ if has 6; then
 fi
 if has 7; then
   say "07-publish: a host port published into the container"
-  "$sc" run -p 18080:80 "$rootfs" httpd -f -p 80 -h /www &
-  for _ in $(seq 50); do wget -q -O - http://127.0.0.1:18080/ 2>/dev/null && break; sleep 0.1; done
-  kill -TERM $! 2>/dev/null; kill -TERM $! 2>/dev/null || true; wait || true
+  # -init: httpd is not PID 1, so the SIGTERM below ends it (a PID 1
+  # without a handler would never see it); one signal, nothing racing it.
+  "$sc" run -init -p 18080:80 "$rootfs" httpd -f -p 80 -h /www &
+  for _ in $(seq 100); do wget -q -T 1 -O - http://127.0.0.1:18080/ 2>/dev/null && break; sleep 0.05; done
+  kill -TERM $!
+  wait $! || true
 fi
 
 say "Nothing left behind"
