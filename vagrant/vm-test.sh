@@ -220,8 +220,8 @@ trap cleanup EXIT
 
 # boot ACCEL START_TIMEOUT BOOT_TIMEOUT: run the VM to its end. Returns 0
 # when it powered off; 2 when the kernel printed no banner ("Linux
-# version", printed at loglevel 6) in START_TIMEOUT seconds or /init did not start
-# in BOOT_TIMEOUT; 3 when the whole run's time ran out.
+# version", printed at loglevel 6) in START_TIMEOUT seconds, /init did not start
+# in BOOT_TIMEOUT, or qemu exited before /init started; 3 when the whole run's time ran out.
 boot() {
   local accel=$1 start_timeout=$2 boot_timeout=$3 cpu=max banner='' booted=''
   [ "$accel" = kvm ] && cpu=host
@@ -265,6 +265,9 @@ boot() {
   wait "$qemu_pid" || say "qemu exited with status $?" >&2
   wait "$tail_pid" 2>/dev/null || true
   qemu_pid=
+  # qemu gave up before /init ran (KVM here has also aborted at once, on an
+  # MSR it could not set): the VM did not boot, as with a time-out.
+  [ -n "$booted" ] || return 2
   return 0
 }
 
@@ -282,7 +285,7 @@ fi
 if [ "$accel" = kvm ]; then
   boot kvm "$KVM_START_TIMEOUT" "$KVM_BOOT_TIMEOUT" || status=$?
   if [ "$status" = 2 ]; then
-    say "KVM: no kernel banner in ${KVM_START_TIMEOUT}s or no /init in ${KVM_BOOT_TIMEOUT}s; booting again under software emulation (TCG)"
+    say "KVM: qemu failed, or no kernel banner in ${KVM_START_TIMEOUT}s or no /init in ${KVM_BOOT_TIMEOUT}s; booting again under software emulation (TCG)"
     accel=tcg status=0
   fi
 fi
