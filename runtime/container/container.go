@@ -54,6 +54,10 @@ type Chapter struct {
 	Name       string  // the package's name: "uts", "pid", ...
 	Capability string  // one line for the course map
 	CloneFlags uintptr // namespaces the child is cloned into
+	// Flags are the run flags only this chapter reads ("publish", "p"):
+	// under a -chapter that turns the chapter off they would do nothing,
+	// so the command line refuses them.
+	Flags []string
 
 	// Prepare runs on the host before the child exists: check the
 	// config, reserve what the chapter needs.
