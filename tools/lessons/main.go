@@ -234,8 +234,8 @@ func newSession() (*session, error) {
 
 // environment is the caller's, without what make passes its children (a
 // `make` typed in a lesson would otherwise say "make[1]: Entering
-// directory"), and with the C locale, so sort orders and messages are the
-// same everywhere.
+// directory") and without proxies, and with the C locale, so sort orders
+// and messages are the same everywhere.
 func environment(dir, mark string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -244,7 +244,8 @@ func environment(dir, mark string) []string {
 		case "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "LANG", "LANGUAGE":
 			continue
 		}
-		if strings.HasPrefix(k, "LC_") {
+		// No proxy: a lesson talks only to loopback and container addresses.
+		if strings.HasPrefix(k, "LC_") || strings.HasSuffix(strings.ToLower(k), "_proxy") {
 			continue
 		}
 		env = append(env, kv)
