@@ -13,7 +13,7 @@ N ?= 01
 
 LAB_DIR := /home/vagrant/scratchcontainer
 
-.PHONY: bench stress fuzz help build rootfs rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean lab lint-lab vm-test
+.PHONY: bench stress fuzz help build rootfs lessons rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean lab lint-lab vm-test
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -29,8 +29,12 @@ deps: ## install the Debian packages the tests need, if missing (root)
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-rootfs: deps ## build a busybox rootfs in build/rootfs
+rootfs: deps $(ROOTFS)/usr/local/bin/memhog ## build/rootfs: busybox, and the test helpers (memhog, cpuburn, tcpsink, ...) in /usr/local/bin
 	@[ -x $(ROOTFS)/bin/busybox ] || $(GO) run ./runtime/rootfs/mkrootfs $(ROOTFS)
+
+# The helpers are rebuilt when their sources change (memhog stands for them all).
+$(ROOTFS)/usr/local/bin/memhog: $(wildcard testdata/helpers/*/*.go) | deps
+	$(GO) run ./runtime/rootfs/mkrootfs -helpers testdata/helpers $(ROOTFS)
 
 rootfs-host: ## copy host programs with their libraries into build/rootfs-host: make rootfs-host BINARIES="bash ls"
 	@[ -n "$(BINARIES)" ] || { echo 'make rootfs-host: name the programs: make rootfs-host BINARIES="bash ls"'; exit 1; }
@@ -44,7 +48,7 @@ rootfs-debian: ## a Debian rootfs with python3 in build/rootfs-debian, from Debi
 demo: build rootfs ## a short narrated tour of the chapters
 	@bash scripts/demo.sh $(BIN) $(ROOTFS)
 
-test: deps lint-lab ## gofmt, go vet, unit tests and every chapter's scripts, as root
+test: deps lint-lab ## gofmt, go vet, unit tests, every chapter's scripts, then make lessons, as root
 	@[ "$$(id -u)" = 0 ] || { echo "make test: the scripts need root: sudo make test"; exit 1; }
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$bad" ] || { echo "gofmt would change: $$bad"; exit 1; }
 	$(GO) vet ./...
@@ -57,6 +61,11 @@ test: deps lint-lab ## gofmt, go vet, unit tests and every chapter's scripts, as
 	timeout 60 $(MAKE) --no-print-directory demo >$(BUILD)/demo.log 2>&1; d=$$?; \
 	[ $$d = 0 ] || { tail -20 $(BUILD)/demo.log; echo "make demo failed (exit $$d; 124: hung, stopped after 60 s): see $(BUILD)/demo.log"; exit 1; }; \
 	echo "  ok   make demo"
+	@$(MAKE) --no-print-directory lessons
+
+lessons: build rootfs ## run every console block of README.md and the lessons, compare their output (root)
+	@[ "$$(id -u)" = 0 ] || { echo "make lessons: the lessons run containers: sudo make lessons"; exit 1; }
+	$(GO) run ./tools/lessons
 
 chapter: deps ## run chapter N's suite on your exercise: make chapter N=03 (REFERENCE=1: on the reference)
 	@scripts/workshop.sh chapter $(N) $(if $(REFERENCE),reference)

@@ -14,6 +14,7 @@ func Chapter() container.Chapter {
 	return container.Chapter{
 		Name:       "uts",
 		Capability: "own hostname",
+		Flags:      []string{"hostname"},
 		CloneFlags: 0, // TODO: ask clone(2) for a new UTS namespace (unix.CLONE_NEWUTS)
 		Namespaces: []string{"uts"},
 		Enter:      SetHostname,

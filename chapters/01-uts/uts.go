@@ -24,6 +24,7 @@ func Chapter() container.Chapter {
 	return container.Chapter{
 		Name:       "uts",
 		Capability: "own hostname",
+		Flags:      []string{"hostname"},
 		CloneFlags: unix.CLONE_NEWUTS,
 		Namespaces: []string{"uts"},
 		Enter:      SetHostname,

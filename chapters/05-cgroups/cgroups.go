@@ -57,6 +57,7 @@ func Chapter() container.Chapter {
 	return container.Chapter{
 		Name:       "cgroups",
 		Capability: "limits: CPU, memory and processes, with cgroup v1 or v2",
+		Flags:      []string{"cpus", "memory", "pids"},
 		Prepare:    Create,
 		Attach:     Join,
 		Exited:     ExplainOOM,

@@ -19,6 +19,7 @@ func Chapter() container.Chapter {
 	return container.Chapter{
 		Name:       "veth",
 		Capability: "own network: veth pair, 172.22.N.2/24, routing and NAT",
+		Flags:      []string{"net"},
 		CloneFlags: 0, // TODO: a new network namespace (unix.CLONE_NEWNET)
 		Namespaces: []string{"net"},
 		Prepare:    ReserveAddress,

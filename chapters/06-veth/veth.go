@@ -47,6 +47,7 @@ func Chapter() container.Chapter {
 	return container.Chapter{
 		Name:       "veth",
 		Capability: "own network: veth pair, 172.22.N.2/24, routing and NAT",
+		Flags:      []string{"net"},
 		// -net none gets a namespace too, with only lo: no network at all.
 		CloneFlags: unix.CLONE_NEWNET,
 		Namespaces: []string{"net"},

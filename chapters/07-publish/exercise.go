@@ -21,6 +21,7 @@ func Chapter() container.Chapter {
 	return container.Chapter{
 		Name:       "publish",
 		Capability: "published ports: host port to container port, from anywhere",
+		Flags:      []string{"publish", "p"},
 		Prepare:    ReservePorts,
 		Attach:     Publish,
 		Release:    Unpublish,

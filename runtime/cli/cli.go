@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -63,7 +64,7 @@ func run(args []string, course []container.Chapter) (int, error) {
 	}
 	switch sub {
 	case "run":
-		cfg, err := parseRun(rest, len(course))
+		cfg, err := parseRun(rest, course)
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, nil // -h: the usage is printed
 		}
@@ -106,8 +107,10 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // parseRun reads `run`'s flags and arguments. Values only a chapter
 // understands (-cpus, -memory, -publish, ...) are checked by that chapter's
-// Prepare; here we check what the skeleton itself uses.
-func parseRun(args []string, chapters int) (container.Config, error) {
+// Prepare; here we check what the skeleton itself uses, and that no flag
+// belongs to a chapter -chapter turns off.
+func parseRun(args []string, course []container.Chapter) (container.Config, error) {
+	chapters := len(course)
 	cfg := container.Config{Chapters: chapters}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -147,6 +150,9 @@ func parseRun(args []string, chapters int) (container.Config, error) {
 	case cfg.Net != "veth" && cfg.Net != "none":
 		return cfg, usageError("run: -net %s: use veth or none", cfg.Net)
 	}
+	if err := flagsOff(fs, course, cfg.Chapters); err != nil {
+		return cfg, err
+	}
 	for _, kv := range cfg.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return cfg, usageError("run: -e %s: write KEY=VALUE", kv)
@@ -158,6 +164,21 @@ func parseRun(args []string, chapters int) (container.Config, error) {
 	}
 	cfg.Rootfs, cfg.Args = rootfs, fs.Args()[1:]
 	return cfg, nil
+}
+
+// flagsOff refuses a flag that was set although its chapter is off: it
+// would be silently ignored (-chapter 6 -p 8080:80 would publish nothing).
+func flagsOff(fs *flag.FlagSet, course []container.Chapter, on int) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) { // only the flags given
+		for i := on; i < len(course) && err == nil; i++ {
+			if slices.Contains(course[i].Flags, f.Name) {
+				err = container.Errorf(container.StatusRuntimeFailed,
+					"run: -%s needs chapter %02d-%s, but -chapter %d turns it off", f.Name, i+1, course[i].Name, on)
+			}
+		}
+	})
+	return err
 }
 
 // ps prints one line per running container.

@@ -64,6 +64,10 @@ type Chapter struct {
 	// an exercise whose CloneFlags are not written yet cannot change the
 	// host.
 	Namespaces []string
+	// Flags are the run flags only this chapter reads ("publish", "p"):
+	// under a -chapter that turns the chapter off they would do nothing,
+	// so the command line refuses them.
+	Flags []string
 
 	// Prepare runs on the host before the child exists: check the
 	// config, reserve what the chapter needs.

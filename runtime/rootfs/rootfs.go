@@ -85,7 +85,10 @@ func BuildHelpers(srcDir, dir string) error {
 	if err != nil {
 		return err
 	}
-	bin := filepath.Join(dir, "usr/local/bin")
+	bin, err := filepath.Abs(filepath.Join(dir, "usr/local/bin")) // go runs in srcDir
+	if err != nil {
+		return err
+	}
 	args := []string{"build", "-o", bin + "/"}
 	for _, e := range entries {
 		if e.IsDir() {

@@ -22,11 +22,13 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
 
 	"scratchcontainer/runtime/cli"
 	"scratchcontainer/runtime/container"
@@ -36,7 +38,9 @@ import (
 
 // patience is how long a script command waits for a container or a port:
 // long, as in the test VM under software emulation (make vm-test) a start
-// can take seconds; a passing script never waits that long.
+// can take seconds; a passing script never waits that long, and a failing
+// one stops waiting as soon as nothing is left that could start it (see
+// starting).
 const patience = 30 * time.Second
 
 // Main makes the test binary double as `scratchcontainer` running the
@@ -214,6 +218,9 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		all, err := container.List()
 		ts.Check(err)
+		if !starting(ts, args[0]) {
+			ts.Fatalf("no container with hostname %s: the background command that starts it has exited (its output is below)", args[0])
+		}
 		for _, c := range all {
 			if c.Running && c.Hostname() == args[0] {
 				ts.Setenv("ID", c.ID)
@@ -238,6 +245,9 @@ func cmdStopped(ts *testscript.TestScript, neg bool, args []string) {
 	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		all, err := container.List()
 		ts.Check(err)
+		if !starting(ts, args[0]) {
+			ts.Fatalf("no runtime of a container with hostname %s stopped: the background command that starts it has exited (its output is below)", args[0])
+		}
 		for _, c := range all {
 			if _, err := os.Stat(filepath.Join(c.StateDir(), container.CrashedAt)); c.Hostname() != args[0] || err != nil {
 				continue
@@ -252,6 +262,39 @@ func cmdStopped(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("no container with hostname %s reached its crash point within %v", args[0], patience)
+}
+
+// starting reports whether a background command of the script that could
+// still start what it waits for runs: one whose command line names name,
+// else any. The kernel answers without reaping (waitid with WNOWAIT: the
+// zombie is testscript's to wait for). With no background command at all,
+// something else may start it: the caller waits its patience out.
+func starting(ts *testscript.TestScript, name string) bool {
+	cmds := ts.BackgroundCmds()
+	if len(cmds) == 0 {
+		return true
+	}
+	var named []*exec.Cmd
+	for _, cmd := range cmds {
+		for _, arg := range cmd.Args {
+			if name != "" && slices.Contains(strings.Fields(arg), name) {
+				named = append(named, cmd)
+				break
+			}
+		}
+	}
+	if len(named) > 0 {
+		cmds = named
+	}
+	for _, cmd := range cmds {
+		var info unix.Siginfo // Signo stays 0 while the process runs
+		err := unix.Waitid(unix.P_PID, cmd.Process.Pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		if err == nil && info.Signo == 0 {
+			return true
+		}
+		// ECHILD: exited, and already reaped by testscript.
+	}
+	return false
 }
 
 // samens KIND PID: process PID is in the host's (this test's) KIND
@@ -367,6 +410,9 @@ func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	var err error
 	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if !starting(ts, "") {
+			ts.Fatalf("nothing answers on %s, and every background command has exited (their output is below)", args[0])
+		}
 		var conn net.Conn
 		if conn, err = net.DialTimeout("tcp", args[0], time.Second); err == nil {
 			conn.Close()

@@ -1,6 +1,7 @@
 // Command mkrootfs builds root filesystems for the demo and for learners:
 //
 //	go run ./runtime/rootfs/mkrootfs build/rootfs                    # busybox
+//	go run ./runtime/rootfs/mkrootfs -helpers testdata/helpers build/rootfs # + the test helpers
 //	go run ./runtime/rootfs/mkrootfs -host "bash ls" build/rootfs-host # host programs and their libraries
 package main
 
@@ -15,9 +16,10 @@ import (
 
 func main() {
 	host := flag.String("host", "", "copy these host `programs` (space-separated) with their libraries, instead of busybox")
+	helpers := flag.String("helpers", "", "also build the Go programs under `DIR` (one a directory) into /usr/local/bin")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: mkrootfs [-host \"bash ls\"] DIR")
+		fmt.Fprintln(os.Stderr, "usage: mkrootfs [-host \"bash ls\"] [-helpers DIR] DIR")
 		os.Exit(2)
 	}
 	dir := flag.Arg(0)
@@ -26,6 +28,9 @@ func main() {
 		err = rootfs.CopyHostBinaries(dir, strings.Fields(*host))
 	} else {
 		err = rootfs.BuildBusybox(dir)
+	}
+	if err == nil && *helpers != "" {
+		err = rootfs.BuildHelpers(*helpers, dir)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mkrootfs:", err)
