@@ -73,6 +73,7 @@ func Create(c *container.Container) error {
 	if err != nil {
 		return err
 	}
+	c.Trace("statfs(%q): cgroup v1 or v2?", Root)
 	d, err := Detect()
 	if err != nil {
 		return err
@@ -80,7 +81,7 @@ func Create(c *container.Container) error {
 	if err := c.Record("cgroup", strings.Join(d.Dirs(c.ID), " ")); err != nil {
 		return err
 	}
-	return d.Create(c.ID, l)
+	return d.Create(c, l)
 }
 
 // Join runs on the host once the child exists, while it waits for its
@@ -90,6 +91,7 @@ func Create(c *container.Container) error {
 func Join(c *container.Container) error {
 	for _, dir := range strings.Fields(c.Resources["cgroup"]) {
 		procs := filepath.Join(dir, "cgroup.procs")
+		c.Trace("write %s = %d", procs, c.Pid)
 		if err := os.WriteFile(procs, []byte(strconv.Itoa(c.Pid)), 0o644); err != nil {
 			return fmt.Errorf("move PID %d into the cgroup: write %s: %w", c.Pid, procs, unwrapPath(err))
 		}
@@ -101,6 +103,7 @@ func Join(c *container.Container) error {
 // out-of-memory killer struck inside the cgroup, all the user sees otherwise
 // is a SIGKILL from nowhere: say what happened, and exit 137 as docker does.
 func ExplainOOM(c *container.Container, status int) int {
+	c.Trace("read oom_kill from memory.events (v2) or memory.oom_control (v1) in %s", c.Resources["cgroup"])
 	d, err := Detect()
 	if err != nil {
 		return status
@@ -128,6 +131,7 @@ const StatusOOM = container.StatusSignalBase + int(unix.SIGKILL)
 func Remove(c *container.Container) error {
 	var errs []error
 	for _, dir := range strings.Fields(c.Resources["cgroup"]) {
+		c.Trace("kill what is left in %s/cgroup.procs, rmdir %s", dir, dir)
 		if err := removeCgroup(dir); err != nil {
 			errs = append(errs, err)
 		}

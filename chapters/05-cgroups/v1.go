@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+
+	"scratchcontainer/runtime/container"
 )
 
 // V1 drives cgroup v1: each controller is a hierarchy of its own, mounted
@@ -32,8 +34,10 @@ func (v V1) dir(controller, id string) string {
 // memory.memsw.* exists only when the kernel accounts swap (CONFIG_MEMCG_SWAP,
 // swapaccount=1); without it there is no swap limit to set. It must be
 // written after memory.limit_in_bytes, as the kernel keeps memsw >= limit.
-func (v V1) Create(id string, l Limits) error {
+func (v V1) Create(c *container.Container, l Limits) error {
+	id := c.ID
 	for _, dir := range v.Dirs(id) {
+		c.Trace("mkdir %s", dir)
 		if err := makeCgroup(dir, nil); err != nil {
 			return fmt.Errorf("%w (is that controller's hierarchy mounted?)", err)
 		}
@@ -50,6 +54,7 @@ func (v V1) Create(id string, l Limits) error {
 		if w.file == "memory.memsw.limit_in_bytes" && !exists(w.dir, w.file) {
 			continue
 		}
+		c.Trace("write %s/%s = %s", w.dir, w.file, w.value)
 		if err := writeFile(w.dir, w.file, w.value); err != nil {
 			return err
 		}

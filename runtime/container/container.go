@@ -28,6 +28,7 @@ type Config struct {
 	Publish  []string // -publish specs as given: hostPort:containerPort[/proto]
 	Init     bool     // run a minimal init as PID 1 in front of the command
 	Chapters int      // run chapters 1..Chapters only
+	Trace    bool     // narrate each step on stderr (see Trace)
 }
 
 // Container is one running container: the user's Config plus what the
@@ -43,6 +44,8 @@ type Container struct {
 	// Resources records what chapters made on the host, as they make it
 	// (e.g. "cgroup", "address"), so a crash loses nothing.
 	Resources map[string]string
+
+	trace *tracer // -trace; nil when off
 }
 
 // A Chapter adds one capability to a container. Each hook is optional and

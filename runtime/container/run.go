@@ -30,22 +30,30 @@ const ChildCommand = "child"
 // command runs before the host is done.
 func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	c := &Container{ID: NewID(), Config: cfg, RuntimePid: os.Getpid()}
+	if cfg.Trace {
+		c.trace = newTracer(os.Stderr, "host")
+	}
 
 	// The state file comes first: from here on, gc can clean up after us.
+	c.traceRuntime("write state %s/%s/state.json", StateRoot, c.ID)
 	if err := c.Save(); err != nil {
 		return 0, err
 	}
 	crashPoint("saved")
+	var fromChild []byte // with -trace, the child's times (see Child)
 	defer func() {
 		if rerr := release(c, chapters); rerr != nil && err == nil {
 			err = rerr
 		}
+		c.traceFinish(fromChild)
 	}()
 
 	var cloneFlags uintptr
-	for _, ch := range chapters {
+	for i, ch := range chapters {
 		cloneFlags |= ch.CloneFlags
+		c.traceCloneFlags(i, ch)
 		if ch.Prepare != nil {
+			c.traceChapter(i, ch)
 			if err := ch.Prepare(c); err != nil {
 				return 0, err
 			}
@@ -54,6 +62,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 
 	crashPoint("prepared")
 
+	c.traceRuntime("clone(%v) /proc/self/exe child: the child, blocked on fd 3", CloneFlags(cloneFlags))
 	orders, sendOrders, err := os.Pipe()
 	if err != nil {
 		return 0, err
@@ -98,8 +107,9 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	c.Pid = cmd.Process.Pid
 	crashPoint("started")
 
-	for _, ch := range chapters {
+	for i, ch := range chapters {
 		if ch.Attach != nil {
+			c.traceChapter(i, ch)
 			if err := ch.Attach(c); err != nil {
 				cmd.Process.Kill()
 				cmd.Wait()
@@ -111,14 +121,16 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	crashPoint("attached")
 
 	// Release the child: it reads the Container, enters, and execs.
+	c.traceRuntime("write orders to fd 3 of PID %d, wait for its execve (fd 4 closes)", c.Pid)
 	if err := json.NewEncoder(sendOrders).Encode(c); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return 0, fmt.Errorf("release the child: %w", err)
 	}
 	sendOrders.Close()
-	io.Copy(io.Discard, execed) // EOF: the command runs, or the child died
+	fromChild, _ = io.ReadAll(execed) // EOF: the command runs, or the child died
 	c.Running = true
+	c.traceRuntime("write state %s/%s/state.json: running", StateRoot, c.ID)
 	if err := c.Save(); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -131,9 +143,11 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	// child would not have passed them on to the command.
 	go forwardSignals(c.Pid, true, signals, done)
 
+	c.traceRuntime("wait4(%d): the command runs", c.Pid)
 	status = exitStatus(cmd.Wait())
-	for _, ch := range chapters {
+	for i, ch := range chapters {
 		if ch.Exited != nil {
+			c.traceChapter(i, ch)
 			status = ch.Exited(c, status)
 		}
 	}
@@ -218,6 +232,7 @@ func release(c *Container, chapters []Chapter) error {
 	var errs []error
 	for i := len(chapters) - 1; i >= 0; i-- {
 		if r := chapters[i].Release; r != nil {
+			c.traceChapter(i, chapters[i])
 			if err := r(c); err != nil {
 				errs = append(errs, fmt.Errorf("release %s: %w", chapters[i].Name, err))
 			}
@@ -226,21 +241,28 @@ func release(c *Container, chapters []Chapter) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	c.traceRuntime("rm -r %s/%s", StateRoot, c.ID)
 	return c.removeState()
 }
 
 // GC releases everything left by containers whose runtime died. It returns
 // the IDs it released, and those it left for a runtime with more chapters.
-func GC(chapters []Chapter) (released, skipped []string, err error) {
+// With trace, it narrates each release on stderr.
+func GC(chapters []Chapter, trace bool) (released, skipped []string, err error) {
 	all, err := List()
 	if err != nil {
 		return nil, nil, err
+	}
+	var t *tracer
+	if trace {
+		t = newTracer(os.Stderr, "host")
 	}
 	var errs []error
 	for _, c := range all {
 		if !c.Orphaned() {
 			continue
 		}
+		c.trace = t
 		n := c.Config.Chapters
 		if n > len(chapters) {
 			// Made by a runtime with more chapters than this one (a
@@ -253,6 +275,9 @@ func GC(chapters []Chapter) (released, skipped []string, err error) {
 			continue
 		}
 		released = append(released, c.ID)
+	}
+	if t != nil && len(released)+len(errs) > 0 {
+		t.finish(nil)
 	}
 	return released, skipped, errors.Join(errs...)
 }
