@@ -249,13 +249,15 @@ func release(c *Container, chapters []Chapter) error {
 // the IDs it released, and those it left for a runtime with more chapters.
 // With trace, it narrates each release on stderr.
 func GC(chapters []Chapter, trace bool) (released, skipped []string, err error) {
-	all, err := List()
-	if err != nil {
-		return nil, nil, err
-	}
 	var t *tracer
 	if trace {
 		t = newTracer(os.Stderr, "host")
+		defer t.finish(nil)
+		t.step("read %s/*/state.json: whose runtime died?", []any{StateRoot})
+	}
+	all, err := List()
+	if err != nil {
+		return nil, nil, err
 	}
 	var errs []error
 	for _, c := range all {
@@ -275,9 +277,6 @@ func GC(chapters []Chapter, trace bool) (released, skipped []string, err error) 
 			continue
 		}
 		released = append(released, c.ID)
-	}
-	if t != nil && len(released)+len(errs) > 0 {
-		t.finish(nil)
 	}
 	return released, skipped, errors.Join(errs...)
 }
