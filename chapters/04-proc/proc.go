@@ -51,6 +51,7 @@ func Chapter() container.Chapter {
 		Name:       "proc",
 		Capability: "own /proc, /dev and read-only /sys; host paths masked",
 		Enter:      MountKernelFS,
+		Inspect:    Inspect,
 	}
 }
 

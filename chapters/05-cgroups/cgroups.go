@@ -61,6 +61,7 @@ func Chapter() container.Chapter {
 		Attach:     Join,
 		Exited:     ExplainOOM,
 		Release:    Remove,
+		Inspect:    Inspect,
 	}
 }
 

@@ -23,6 +23,8 @@ type Driver interface {
 	// OOMKills is how many processes the kernel killed in the cgroup
 	// because it hit its memory limit.
 	OOMKills(id string) (int, error)
+	// Files are the files that hold the limits and the usage, for inspect.
+	Files(id string) []string
 }
 
 // Root is where the cgroup file systems are mounted.

@@ -62,6 +62,21 @@ func (v V1) Create(c *container.Container, l Limits) error {
 	return nil
 }
 
+// Files are the limits, and the usage: cpuacct.usage (ns of CPU time,
+// where cpuacct is mounted with cpu), memory.usage_in_bytes, pids.current.
+func (v V1) Files(id string) []string {
+	cpu, memory, pids := v.dir("cpu", id), v.dir("memory", id), v.dir("pids", id)
+	files := []string{
+		filepath.Join(cpu, "cpu.cfs_quota_us"), filepath.Join(cpu, "cpu.cfs_period_us"),
+		filepath.Join(memory, "memory.limit_in_bytes"), filepath.Join(memory, "memory.usage_in_bytes"),
+		filepath.Join(pids, "pids.max"), filepath.Join(pids, "pids.current"),
+	}
+	if exists(cpu, "cpuacct.usage") {
+		files = append(files, filepath.Join(cpu, "cpuacct.usage"))
+	}
+	return files
+}
+
 // OOMKills reads "oom_kill N" from memory.oom_control (kernel 4.13 and
 // later). Older kernels lack that line: then memory.failcnt, how often the
 // limit was hit, is the best sign there is.

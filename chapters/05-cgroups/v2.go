@@ -63,6 +63,16 @@ func (v V2) Create(c *container.Container, l Limits) error {
 	return nil
 }
 
+// Files are the limits, and the usage: cpu.stat (usage_usec first),
+// memory.current, pids.current.
+func (v V2) Files(id string) []string {
+	var files []string
+	for _, f := range []string{"cpu.max", "cpu.stat", "memory.max", "memory.current", "pids.max", "pids.current"} {
+		files = append(files, filepath.Join(v.dir(id), f))
+	}
+	return files
+}
+
 // OOMKills reads "oom_kill N" from memory.events.
 func (v V2) OOMKills(id string) (int, error) {
 	n, _, err := readKey(filepath.Join(v.dir(id), "memory.events"), "oom_kill")

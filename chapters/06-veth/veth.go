@@ -53,6 +53,7 @@ func Chapter() container.Chapter {
 		Attach:     Connect,
 		Enter:      ConfigureInside,
 		Release:    Disconnect,
+		Inspect:    Inspect,
 	}
 }
 

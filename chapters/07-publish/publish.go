@@ -56,6 +56,7 @@ func Chapter() container.Chapter {
 		Prepare:    ReservePorts,
 		Attach:     Publish,
 		Release:    Unpublish,
+		Inspect:    Inspect,
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 const usage = `usage:
   scratchcontainer run [flags] <rootfs> <command> [args...]
   scratchcontainer ps                      running containers
+  scratchcontainer inspect [--format json] <id>   a running container as the host sees it, chapter by chapter
   scratchcontainer exec [-trace] <id> <command>   run a command inside a running container
   scratchcontainer gc [-trace]             release what containers whose runtime died left behind
   scratchcontainer chapters                the course: each chapter and what it adds
@@ -41,7 +42,7 @@ func Main(args []string, course []container.Chapter) int {
 
 func run(args []string, course []container.Chapter) (int, error) {
 	if len(args) < 2 {
-		return 0, usageError("missing subcommand: run, exec, ps, gc, check or chapters")
+		return 0, usageError("missing subcommand: run, exec, ps, inspect, gc, check or chapters")
 	}
 	sub, rest := args[1], args[2:]
 	switch sub {
@@ -85,6 +86,8 @@ func run(args []string, course []container.Chapter) (int, error) {
 		return container.Exec(rest[0], rest[1:], trace)
 	case "ps":
 		return 0, ps(os.Stdout)
+	case "inspect":
+		return 0, inspect(os.Stdout, rest, course)
 	case "gc":
 		trace := len(rest) == 1 && isTrace(rest[0])
 		if len(rest) > 0 && !trace {
@@ -99,7 +102,7 @@ func run(args []string, course []container.Chapter) (int, error) {
 		}
 		return 0, err
 	}
-	return 0, usageError("unknown subcommand %q: use run, exec, ps, gc, check or chapters", sub)
+	return 0, usageError("unknown subcommand %q: use run, exec, ps, inspect, gc, check or chapters", sub)
 }
 
 // isTrace reports whether arg is the flag -trace (or --trace).

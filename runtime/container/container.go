@@ -73,6 +73,9 @@ type Chapter struct {
 	// must be idempotent: gc calls it again for a container whose
 	// runtime died, with only the saved state to go on.
 	Release func(c *Container) error
+	// Inspect runs on the host, for `scratchcontainer inspect`, while the
+	// container runs: what the chapter made, read back from the kernel.
+	Inspect func(c *Container) []Fact
 }
 
 // Exit statuses, as `docker run` has them.
