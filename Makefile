@@ -13,7 +13,7 @@ N ?= 01
 
 LAB_DIR := /home/vagrant/scratchcontainer
 
-.PHONY: bench stress fuzz help build rootfs lessons rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean lab lint-lab vm-test
+.PHONY: bench stress fuzz help build rootfs lessons trace rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean lab lint-lab vm-test
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -80,6 +80,10 @@ bench: build rootfs ## latency vs runc and the unshare floor, 20 at once, throug
 	@dpkg -s runc >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc >/dev/null
 	CGO_ENABLED=0 $(GO) build -o $(BUILD)/scbench ./runtime/bench
 	$(BUILD)/scbench -runs $(or $(RUNS),30)
+
+trace: build rootfs ## watch a container start, step by step: run -trace build/rootfs /bin/true (a running one: scratchcontainer inspect ID)
+	@[ "$$(id -u)" = 0 ] || { echo "make trace: namespaces and cgroups need root: sudo make trace"; exit 1; }
+	$(BIN) run -trace $(ROOTFS) /bin/true
 
 stress: build rootfs ## 200 sequential and 20 concurrent networked runs, then an inventory that must be empty
 	@bash scripts/stress.sh $(BIN) $(ROOTFS) $(or $(SEQUENTIAL),200) $(or $(CONCURRENT),20)

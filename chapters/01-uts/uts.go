@@ -28,6 +28,7 @@ func Chapter() container.Chapter {
 		CloneFlags: unix.CLONE_NEWUTS,
 		Namespaces: []string{"uts"},
 		Enter:      SetHostname,
+		Inspect:    Inspect,
 	}
 }
 
@@ -35,6 +36,7 @@ func Chapter() container.Chapter {
 // hostname is untouched.
 func SetHostname(c *container.Container) error {
 	name := c.Hostname()
+	c.Trace("sethostname(%q)", name)
 	if err := unix.Sethostname([]byte(name)); err != nil {
 		return fmt.Errorf("sethostname %q: %w", name, err)
 	}

@@ -34,5 +34,6 @@ func Chapter() container.Chapter {
 		Capability: "own process IDs: the command is PID 1",
 		CloneFlags: unix.CLONE_NEWPID,
 		Namespaces: []string{"pid"},
+		Inspect:    Inspect,
 	}
 }

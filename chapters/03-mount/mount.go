@@ -44,6 +44,7 @@ func Chapter() container.Chapter {
 		Namespaces: []string{"mnt"},
 		Prepare:    CheckRootfs,
 		Enter:      PivotRoot,
+		Inspect:    Inspect,
 	}
 }
 
@@ -51,6 +52,7 @@ func Chapter() container.Chapter {
 // the mount points the chapters need if it lacks them.
 func CheckRootfs(c *container.Container) error {
 	rootfs := c.Config.Rootfs
+	c.Trace("stat(%q)", rootfs)
 	fi, err := os.Stat(rootfs)
 	switch {
 	case err != nil:
@@ -59,6 +61,7 @@ func CheckRootfs(c *container.Container) error {
 		return fmt.Errorf("rootfs %s is not a directory: give the directory that becomes / (make rootfs builds one in build/rootfs)", rootfs)
 	}
 	for _, dir := range []string{"proc", "dev", "sys"} { // later chapters mount here
+		c.Trace("mkdir -p %s/%s", rootfs, dir)
 		if err := os.MkdirAll(filepath.Join(rootfs, dir), 0o755); err != nil {
 			return fmt.Errorf("create mount point /%s in rootfs %s: %w", dir, rootfs, err)
 		}
@@ -70,28 +73,35 @@ func CheckRootfs(c *container.Container) error {
 // the rootfs its /.
 func PivotRoot(c *container.Container) error {
 	rootfs := c.Config.Rootfs
+	c.Trace(`mount("", "/", "", MS_PRIVATE|MS_REC, "")`)
 	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("make / recursively private: %w", err)
 	}
+	c.Trace(`mount(%q, %q, "", MS_BIND|MS_REC, "")`, rootfs, rootfs)
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind-mount rootfs %s onto itself: %w", rootfs, err)
 	}
 	// Named for the container: two containers may share one rootfs.
 	putOld := ".oldroot-" + c.ID
 	oldRoot := filepath.Join(rootfs, putOld)
+	c.Trace("mkdir(%q, 0700)", oldRoot)
 	if err := os.MkdirAll(oldRoot, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", oldRoot, err)
 	}
+	c.Trace("pivot_root(%q, %q)", rootfs, oldRoot)
 	if err := unix.PivotRoot(rootfs, oldRoot); err != nil {
 		os.Remove(oldRoot)
 		return fmt.Errorf("pivot_root into %s: %w (is / a shared mount?)", rootfs, err)
 	}
+	c.Trace(`chdir("/")`)
 	if err := unix.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir / in the new root: %w", err)
 	}
+	c.Trace(`umount2("/%s", MNT_DETACH)`, putOld)
 	if err := unix.Unmount("/"+putOld, unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("unmount the old root: %w", err)
 	}
+	c.Trace(`rmdir("/%s")`, putOld)
 	if err := os.Remove("/" + putOld); err != nil {
 		return fmt.Errorf("remove /%s: %w", putOld, err)
 	}

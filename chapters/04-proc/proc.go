@@ -51,6 +51,7 @@ func Chapter() container.Chapter {
 		Name:       "proc",
 		Capability: "own /proc, /dev and read-only /sys; host paths masked",
 		Enter:      MountKernelFS,
+		Inspect:    Inspect,
 	}
 }
 
@@ -61,21 +62,21 @@ const safe = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 // MountKernelFS runs inside the child, after pivot_root: / is the rootfs,
 // and nothing mounted here reaches the host (chapter 03 made / private).
 func MountKernelFS(c *container.Container) error {
-	if err := mount("proc", "/proc", "proc", safe, ""); err != nil {
+	if err := mount(c, "proc", "/proc", "proc", safe, ""); err != nil {
 		return err
 	}
-	if err := MakeDev(); err != nil {
+	if err := MakeDev(c); err != nil {
 		return err
 	}
-	if err := mount("sysfs", "/sys", "sysfs", safe|unix.MS_RDONLY, ""); err != nil {
+	if err := mount(c, "sysfs", "/sys", "sysfs", safe|unix.MS_RDONLY, ""); err != nil {
 		return err
 	}
-	return MaskPaths()
+	return MaskPaths(c)
 }
 
 // MakeDev mounts a tmpfs on /dev and fills it: device nodes, a devpts of
 // its own, /dev/shm, and the links.
-func MakeDev() error {
+func MakeDev(c *container.Container) error {
 	// Character devices, numbered as the kernel's
 	// Documentation/admin-guide/devices.txt has them.
 	devices := []struct {
@@ -98,11 +99,12 @@ func MakeDev() error {
 		{"/dev/ptmx", "pts/ptmx"}, // the multiplexer of our own devpts
 	}
 	// nosuid but not nodev: the nodes we make here must work.
-	if err := mount("tmpfs", "/dev", "tmpfs", unix.MS_NOSUID, "mode=755,size=65536k"); err != nil {
+	if err := mount(c, "tmpfs", "/dev", "tmpfs", unix.MS_NOSUID, "mode=755,size=65536k"); err != nil {
 		return err
 	}
 	for _, d := range devices {
 		path := "/dev/" + d.name
+		c.Trace("mknod(%q, S_IFCHR|0666, makedev(%d, %d)), chmod 0666", path, d.major, d.minor)
 		if err := unix.Mknod(path, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
 			return fmt.Errorf("mknod %s c %d %d: %w", path, d.major, d.minor, err)
 		}
@@ -112,19 +114,21 @@ func MakeDev() error {
 		}
 	}
 	for _, dir := range []string{"/dev/pts", "/dev/shm"} {
+		c.Trace("mkdir(%q, 0755)", dir)
 		if err := unix.Mkdir(dir, 0o755); err != nil {
 			return fmt.Errorf("mkdir %s: %w", dir, err)
 		}
 	}
 	// newinstance: a devpts of our own, whose ptmx anyone may open; ptys
 	// are numbered from 0 and the host's terminals are not in it.
-	if err := mount("devpts", "/dev/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"); err != nil {
+	if err := mount(c, "devpts", "/dev/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"); err != nil {
 		return err
 	}
-	if err := mount("shm", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k"); err != nil {
+	if err := mount(c, "shm", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k"); err != nil {
 		return err
 	}
 	for _, l := range links {
+		c.Trace("symlink(%q, %q)", l.target, l.name)
 		if err := unix.Symlink(l.target, l.name); err != nil {
 			return fmt.Errorf("symlink %s -> %s: %w", l.name, l.target, err)
 		}
@@ -134,7 +138,7 @@ func MakeDev() error {
 
 // MaskPaths hides the host-wide parts of /proc and /sys: what the kernel
 // of this host lacks is skipped.
-func MaskPaths() error {
+func MaskPaths(c *container.Container) error {
 	// runc's defaults: the OCI runtime spec's maskedPaths and
 	// readonlyPaths that Docker and containerd send.
 	masked := []string{
@@ -148,6 +152,7 @@ func MaskPaths() error {
 	}
 	for _, path := range masked {
 		// A file: /dev/null over it reads as empty, writes go nowhere.
+		c.Trace(`mount("/dev/null", %q, "", MS_BIND, ""), or a read-only tmpfs on a directory`, path)
 		err := unix.Mount("/dev/null", path, "", unix.MS_BIND, "")
 		if errors.Is(err, unix.ENOTDIR) {
 			// A directory: an empty tmpfs over it, read-only.
@@ -160,6 +165,7 @@ func MaskPaths() error {
 	for _, path := range readonly {
 		// A bind mount ignores the flags it is given: bind the path
 		// onto itself, then remount that one bind read-only.
+		c.Trace(`mount(%q, %q, "", MS_BIND|MS_REC, ""), then MS_REMOUNT|MS_RDONLY`, path, path)
 		err := unix.Mount(path, path, "", unix.MS_BIND|unix.MS_REC, "")
 		if errors.Is(err, unix.ENOENT) {
 			continue
@@ -175,7 +181,8 @@ func MaskPaths() error {
 }
 
 // mount is mount(2), its error naming what was mounted where.
-func mount(source, target, fstype string, flags uintptr, data string) error {
+func mount(c *container.Container, source, target, fstype string, flags uintptr, data string) error {
+	c.Trace("mount(%q, %q, %q, %v, %q)", source, target, fstype, container.MountFlags(flags), data)
 	if err := unix.Mount(source, target, fstype, flags, data); err != nil {
 		if data != "" {
 			data = " -o " + data

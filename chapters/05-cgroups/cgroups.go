@@ -62,6 +62,7 @@ func Chapter() container.Chapter {
 		Attach:     Join,
 		Exited:     ExplainOOM,
 		Release:    Remove,
+		Inspect:    Inspect,
 	}
 }
 
@@ -74,6 +75,7 @@ func Create(c *container.Container) error {
 	if err != nil {
 		return err
 	}
+	c.Trace("statfs(%q): cgroup v1 or v2?", Root)
 	d, err := Detect()
 	if err != nil {
 		return err
@@ -81,7 +83,7 @@ func Create(c *container.Container) error {
 	if err := c.Record("cgroup", strings.Join(d.Dirs(c.ID), " ")); err != nil {
 		return err
 	}
-	return d.Create(c.ID, l)
+	return d.Create(c, l)
 }
 
 // Join runs on the host once the child exists, while it waits for its
@@ -91,6 +93,7 @@ func Create(c *container.Container) error {
 func Join(c *container.Container) error {
 	for _, dir := range strings.Fields(c.Resources["cgroup"]) {
 		procs := filepath.Join(dir, "cgroup.procs")
+		c.Trace("write %s = %d", procs, c.Pid)
 		if err := os.WriteFile(procs, []byte(strconv.Itoa(c.Pid)), 0o644); err != nil {
 			return fmt.Errorf("move PID %d into the cgroup: write %s: %w", c.Pid, procs, unwrapPath(err))
 		}
@@ -105,6 +108,7 @@ func Join(c *container.Container) error {
 // its children exits with its own status, and a SIGKILL sent by someone else
 // in a cgroup that never ran out of memory is just a SIGKILL.
 func ExplainOOM(c *container.Container, status int) int {
+	c.Trace("exit status %d: if 137 (SIGKILL), read oom_kill from memory.events (v2) or memory.oom_control (v1) in %s", status, c.Resources["cgroup"])
 	if status != StatusOOM {
 		return status
 	}
@@ -135,6 +139,7 @@ const StatusOOM = container.StatusSignalBase + int(unix.SIGKILL)
 func Remove(c *container.Container) error {
 	var errs []error
 	for _, dir := range strings.Fields(c.Resources["cgroup"]) {
+		c.Trace("kill what is left in %s/cgroup.procs, rmdir %s", dir, dir)
 		if err := removeCgroup(dir); err != nil {
 			errs = append(errs, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"scratchcontainer/runtime/container"
 	"scratchcontainer/runtime/host"
 )
 
@@ -17,11 +18,13 @@ type Driver interface {
 	// Dirs are the cgroup scratchcontainer/<id>: one directory per
 	// controller on v1, a single one on v2.
 	Dirs(id string) []string
-	// Create makes the directories and writes the limits into them.
-	Create(id string, l Limits) error
+	// Create makes container c's directories and writes the limits into them.
+	Create(c *container.Container, l Limits) error
 	// OOMKills is how many processes the kernel killed in the cgroup
 	// because it hit its memory limit.
 	OOMKills(id string) (int, error)
+	// Files are the files that hold the limits and the usage, for inspect.
+	Files(id string) []string
 }
 
 // Root is where the cgroup file systems are mounted.

@@ -41,7 +41,7 @@ func TestV1Create(t *testing.T) {
 	}
 	fakeKernel(t, filepath.Join(root, "memory/scratchcontainer/abc"), "memory.memsw.limit_in_bytes")
 	v1 := cgroups.V1{Root: root}
-	require.NoError(t, v1.Create("abc", limits))
+	require.NoError(t, v1.Create(&container.Container{ID: "abc"}, limits))
 
 	assert.Equal(t, []string{
 		filepath.Join(root, "cpu/scratchcontainer/abc"),
@@ -64,14 +64,14 @@ func TestV1WithoutSwapAccounting(t *testing.T) {
 	for _, ctrl := range []string{"cpu", "memory", "pids"} {
 		fakeKernel(t, filepath.Join(root, ctrl))
 	}
-	require.NoError(t, cgroups.V1{Root: root}.Create("abc", limits))
+	require.NoError(t, cgroups.V1{Root: root}.Create(&container.Container{ID: "abc"}, limits))
 	assert.NoFileExists(t, filepath.Join(root, "memory/scratchcontainer/abc/memory.memsw.limit_in_bytes"))
 }
 
 func TestV1MissingController(t *testing.T) {
 	root := t.TempDir()
 	fakeKernel(t, filepath.Join(root, "cpu"))
-	err := cgroups.V1{Root: root}.Create("abc", limits)
+	err := cgroups.V1{Root: root}.Create(&container.Container{ID: "abc"}, limits)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "mkdir "+filepath.Join(root, "memory/scratchcontainer"))
 }
@@ -99,7 +99,7 @@ func TestV2Create(t *testing.T) {
 	root := t.TempDir()
 	fakeKernel(t, filepath.Join(root, "scratchcontainer/abc"), "memory.swap.max")
 	v2 := cgroups.V2{Root: root}
-	require.NoError(t, v2.Create("abc", limits))
+	require.NoError(t, v2.Create(&container.Container{ID: "abc"}, limits))
 
 	assert.Equal(t, []string{filepath.Join(root, "scratchcontainer/abc")}, v2.Dirs("abc"))
 	for file, want := range map[string]string{
@@ -141,7 +141,7 @@ func TestDetect(t *testing.T) {
 func TestRemoveIsIdempotent(t *testing.T) {
 	root := t.TempDir()
 	v2 := cgroups.V2{Root: root}
-	require.NoError(t, v2.Create("abc", limits))
+	require.NoError(t, v2.Create(&container.Container{ID: "abc"}, limits))
 	c := &container.Container{ID: "abc", Resources: map[string]string{"cgroup": v2.Dirs("abc")[0]}}
 	// In a temp dir, the kernel's files are plain files: remove them as
 	// rmdir on a cgroup would.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+
+	"scratchcontainer/runtime/container"
 )
 
 // V1 drives cgroup v1: each controller is a hierarchy of its own, mounted
@@ -32,8 +34,10 @@ func (v V1) dir(controller, id string) string {
 // memory.memsw.* exists only when the kernel accounts swap (CONFIG_MEMCG_SWAP,
 // swapaccount=1); without it there is no swap limit to set. It must be
 // written after memory.limit_in_bytes, as the kernel keeps memsw >= limit.
-func (v V1) Create(id string, l Limits) error {
+func (v V1) Create(c *container.Container, l Limits) error {
+	id := c.ID
 	for _, dir := range v.Dirs(id) {
+		c.Trace("mkdir %s", dir)
 		if err := makeCgroup(dir, nil); err != nil {
 			return fmt.Errorf("%w (is that controller's hierarchy mounted?)", err)
 		}
@@ -50,11 +54,27 @@ func (v V1) Create(id string, l Limits) error {
 		if w.file == "memory.memsw.limit_in_bytes" && !exists(w.dir, w.file) {
 			continue
 		}
+		c.Trace("write %s/%s = %s", w.dir, w.file, w.value)
 		if err := writeFile(w.dir, w.file, w.value); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Files are the limits, and the usage: cpuacct.usage (ns of CPU time,
+// where cpuacct is mounted with cpu), memory.usage_in_bytes, pids.current.
+func (v V1) Files(id string) []string {
+	cpu, memory, pids := v.dir("cpu", id), v.dir("memory", id), v.dir("pids", id)
+	files := []string{
+		filepath.Join(cpu, "cpu.cfs_quota_us"), filepath.Join(cpu, "cpu.cfs_period_us"),
+		filepath.Join(memory, "memory.limit_in_bytes"), filepath.Join(memory, "memory.usage_in_bytes"),
+		filepath.Join(pids, "pids.max"), filepath.Join(pids, "pids.current"),
+	}
+	if exists(cpu, "cpuacct.usage") {
+		files = append(files, filepath.Join(cpu, "cpuacct.usage"))
+	}
+	return files
 }
 
 // OOMKills reads "oom_kill N" from memory.oom_control (kernel 4.13 and

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+
+	"scratchcontainer/runtime/container"
 )
 
 // V2 drives cgroup v2: one unified hierarchy at Root, so the container's
@@ -32,15 +34,17 @@ func (v V2) dir(id string) string { return filepath.Join(v.Root, "scratchcontain
 //	memory.max       2147483648       RAM
 //	memory.swap.max  0                no swap on top (only with swap accounting)
 //	pids.max         1024             tasks, threads included
-func (v V2) Create(id string, l Limits) error {
+func (v V2) Create(c *container.Container, l Limits) error {
+	c.Trace("write %s/cgroup.subtree_control = %s", v.Root, v2Controllers)
 	if err := writeFile(v.Root, "cgroup.subtree_control", v2Controllers); err != nil {
 		return err
 	}
+	dir := v.dir(c.ID)
 	enable := func(parent string) error { return writeFile(parent, "cgroup.subtree_control", v2Controllers) }
-	if err := makeCgroup(v.dir(id), enable); err != nil {
+	c.Trace("mkdir %s/scratchcontainer, write its cgroup.subtree_control = %s, mkdir %s", v.Root, v2Controllers, dir)
+	if err := makeCgroup(dir, enable); err != nil {
 		return err
 	}
-	dir := v.dir(id)
 	writes := []struct{ file, value string }{
 		{"cpu.max", fmt.Sprintf("%d %d", l.CPUQuota, l.CPUPeriod)},
 		{"memory.max", strconv.FormatInt(l.Memory, 10)},
@@ -51,11 +55,22 @@ func (v V2) Create(id string, l Limits) error {
 		if w.file == "memory.swap.max" && !exists(dir, w.file) {
 			continue
 		}
+		c.Trace("write %s/%s = %s", dir, w.file, w.value)
 		if err := writeFile(dir, w.file, w.value); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Files are the limits, and the usage: cpu.stat (usage_usec first),
+// memory.current, pids.current.
+func (v V2) Files(id string) []string {
+	var files []string
+	for _, f := range []string{"cpu.max", "cpu.stat", "memory.max", "memory.current", "pids.max", "pids.current"} {
+		files = append(files, filepath.Join(v.dir(id), f))
+	}
+	return files
 }
 
 // OOMKills reads "oom_kill N" from memory.events.

@@ -27,17 +27,20 @@ func ReserveAddress(c *container.Container) error {
 	if c.Config.Net == "none" {
 		return nil
 	}
+	c.Trace("flock %s/address.lock", container.StateRoot)
 	unlock, err := container.Lock("address.lock")
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	c.Trace("read %s/*/state.json: the addresses other containers hold", container.StateRoot)
 	all, err := container.List()
 	if err != nil {
 		return fmt.Errorf("list containers to pick an address: %w", err)
 	}
 	// The kernel removes a dead container's pair a moment after its
 	// runtime exits: until then its gateway is still on the host.
+	c.Trace("netlink: RTM_GETADDR, the host's addresses")
 	onHost, err := net.InterfaceAddrs()
 	if err != nil {
 		return fmt.Errorf("list the host's addresses: %w", err)

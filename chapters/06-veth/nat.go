@@ -58,29 +58,32 @@ func natRules() []Rule {
 // table is flushed whole, `iptables -t nat -F`, or not at all). Otherwise,
 // under a lock (go-iptables' AppendUnique is check-then-append: two runtimes
 // could both append), it makes the SCRATCH- chains and whatever is missing.
-func EnsureShared(ipt *iptables.IPTables, rules []Rule) error {
-	if allThere(ipt, rules) {
+func EnsureShared(c *container.Container, ipt *iptables.IPTables, rules []Rule) error {
+	if allThere(c, ipt, rules) {
 		return nil
 	}
+	c.Trace("flock %s/iptables.lock", container.StateRoot)
 	unlock, err := container.Lock("iptables.lock")
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	for _, r := range rules {
-		if err := ensureChain(ipt, r.Table, r.Chain); err != nil {
+		if err := ensureChain(c, ipt, r.Table, r.Chain); err != nil {
 			return err
 		}
 		for i, arg := range r.Spec[:len(r.Spec)-1] {
 			if arg == "-j" { // a jump: its target must exist first
-				if err := ensureChain(ipt, r.Table, r.Spec[i+1]); err != nil {
+				if err := ensureChain(c, ipt, r.Table, r.Spec[i+1]); err != nil {
 					return err
 				}
 			}
 		}
 		if r.Top {
+			c.Trace("iptables -t %s -C %s %s, else -I %s 1", r.Table, r.Chain, r.Spec, r.Chain)
 			err = ipt.InsertUnique(r.Table, r.Chain, 1, r.Spec...)
 		} else {
+			c.Trace("iptables -t %s -C %s %s, else -A %s", r.Table, r.Chain, r.Spec, r.Chain)
 			err = ipt.AppendUnique(r.Table, r.Chain, r.Spec...)
 		}
 		if err != nil {
@@ -91,12 +94,13 @@ func EnsureShared(ipt *iptables.IPTables, rules []Rule) error {
 }
 
 // allThere checks the last rule of each table.
-func allThere(ipt *iptables.IPTables, rules []Rule) bool {
+func allThere(c *container.Container, ipt *iptables.IPTables, rules []Rule) bool {
 	last := map[string]Rule{}
 	for _, r := range rules {
 		last[r.Table] = r
 	}
 	for _, r := range last {
+		c.Trace("iptables -t %s -C %s %s", r.Table, r.Chain, r.Spec)
 		if ok, err := ipt.Exists(r.Table, r.Chain, r.Spec...); err != nil || !ok {
 			return false
 		}
@@ -105,13 +109,15 @@ func allThere(ipt *iptables.IPTables, rules []Rule) bool {
 }
 
 // ensureChain makes one of our chains; the built-in ones exist already.
-func ensureChain(ipt *iptables.IPTables, table, chain string) error {
+func ensureChain(c *container.Container, ipt *iptables.IPTables, table, chain string) error {
 	if !strings.HasPrefix(chain, "SCRATCH-") {
 		return nil
 	}
+	c.Trace("iptables -t %s -S %s 1: is the chain there?", table, chain)
 	if ok, err := ipt.ChainExists(table, chain); err != nil || ok {
 		return err
 	}
+	c.Trace("iptables -t %s -N %s", table, chain)
 	if err := ipt.NewChain(table, chain); err != nil {
 		return fmt.Errorf("iptables -t %s -N %s: %w", table, chain, err)
 	}

@@ -55,6 +55,7 @@ func Chapter() container.Chapter {
 		Attach:     Connect,
 		Enter:      ConfigureInside,
 		Release:    Disconnect,
+		Inspect:    Inspect,
 	}
 }
 
@@ -76,33 +77,40 @@ func Connect(c *container.Container) error {
 		// The peer is born in the child's namespace, found by its PID.
 		PeerNamespace: netlink.NsPid(c.Pid),
 	}
+	c.Trace("netlink: RTM_NEWLINK veth %s <-> eth0 in the netns of PID %d", name, c.Pid)
 	if err := netlink.LinkAdd(pair); err != nil {
 		return fmt.Errorf("create veth pair %s (host) and eth0 (network namespace of PID %d): %w", name, c.Pid, err)
 	}
+	c.Trace("netlink: RTM_NEWADDR %v on %s", gateway.IPNet, name)
 	if err := netlink.AddrAdd(pair, gateway); err != nil {
 		return fmt.Errorf("add address %s to %s: %w", gateway.IPNet, name, err)
 	}
+	c.Trace("netlink: RTM_NEWLINK %s up", name)
 	if err := netlink.LinkSetUp(pair); err != nil {
 		return fmt.Errorf("set %s up: %w", name, err)
 	}
+	c.Trace("read /proc/sys/net/ipv4/ip_forward, write 1 unless it is")
 	if err := enableForwarding(); err != nil {
 		return err
 	}
+	c.Trace("iptables --version: which iptables, which backend")
 	ipt, err := iptables.New()
 	if err != nil {
 		return fmt.Errorf("iptables: %w (install the iptables package)", err)
 	}
-	return EnsureShared(ipt, natRules())
+	return EnsureShared(c, ipt, natRules())
 }
 
 // ConfigureInside runs in the child, in its new network namespace, before
 // exec: lo up, then eth0 gets its address and the default route via the
 // host's end. With -net none, lo is all there is.
 func ConfigureInside(c *container.Container) error {
+	c.Trace("netlink: RTM_GETLINK lo")
 	lo, err := netlink.LinkByName("lo")
 	if err != nil {
 		return fmt.Errorf("find lo in the container: %w", err)
 	}
+	c.Trace("netlink: RTM_NEWLINK lo up")
 	if err := netlink.LinkSetUp(lo); err != nil {
 		return fmt.Errorf("set lo up in the container: %w", err)
 	}
@@ -113,18 +121,22 @@ func ConfigureInside(c *container.Container) error {
 	if err != nil {
 		return err
 	}
+	c.Trace("netlink: RTM_GETLINK eth0")
 	eth0, err := netlink.LinkByName("eth0")
 	if err != nil {
 		return fmt.Errorf("find eth0 in the container: %w", err)
 	}
+	c.Trace("netlink: RTM_NEWADDR %v on eth0", inside.IPNet)
 	if err := netlink.AddrAdd(eth0, inside); err != nil {
 		return fmt.Errorf("add address %s to eth0: %w", inside.IPNet, err)
 	}
+	c.Trace("netlink: RTM_NEWLINK eth0 up")
 	if err := netlink.LinkSetUp(eth0); err != nil {
 		return fmt.Errorf("set eth0 up: %w", err)
 	}
 	// No Dst: the default route.
 	route := &netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: gateway.IP}
+	c.Trace("netlink: RTM_NEWROUTE default via %v dev eth0", gateway.IP)
 	if err := netlink.RouteAdd(route); err != nil {
 		return fmt.Errorf("add default route via %s: %w", gateway.IP, err)
 	}
@@ -148,6 +160,7 @@ func Disconnect(c *container.Container) error {
 		return nil // our own container: the kernel takes the pair with the namespace
 	}
 	name := HostLink(c.ID)
+	c.Trace("netlink: RTM_GETLINK %s", name)
 	link, err := netlink.LinkByName(name)
 	var notFound netlink.LinkNotFoundError
 	if errors.As(err, &notFound) {
@@ -156,6 +169,7 @@ func Disconnect(c *container.Container) error {
 	if err != nil {
 		return fmt.Errorf("find %s: %w", name, err)
 	}
+	c.Trace("netlink: RTM_DELLINK %s", name)
 	if err := netlink.LinkDel(link); err != nil && !errors.Is(err, unix.ENODEV) {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}

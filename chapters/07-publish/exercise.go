@@ -50,7 +50,7 @@ func Publish(c *container.Container) error {
 	}
 	// TODO:
 	//  1. write "1" to /proc/sys/net/ipv4/conf/<veth.HostLink(c.ID)>/route_localnet
-	//  2. ipt, err := iptables.New(); veth.EnsureShared(ipt, sharedRules())
+	//  2. ipt, err := iptables.New(); veth.EnsureShared(c, ipt, sharedRules())
 	//  3. for each port of saved(c): ipt.Append("nat", DNATChain, dnat(c.ID, p, address)...)
 	//     with address the container's, from c.Resources["address"] without "/24"
 	return errors.New("chapter 07 exercise: Publish is not written yet (chapters/07-publish/exercise.go)")

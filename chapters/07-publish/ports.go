@@ -102,11 +102,13 @@ func ReservePorts(c *container.Container) error {
 	if err != nil {
 		return err
 	}
+	c.Trace("flock %s/port.lock", container.StateRoot)
 	unlock, err := container.Lock("port.lock")
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	c.Trace("read %s/*/state.json: the ports other containers publish", container.StateRoot)
 	all, err := container.List()
 	if err != nil {
 		return fmt.Errorf("list containers to check published ports: %w", err)
@@ -116,6 +118,7 @@ func ReservePorts(c *container.Container) error {
 		if owner := publishedBy(all, p); owner != "" {
 			return container.Errorf(container.StatusRuntimeFailed, "-publish %s: host port %d/%s is published by container %s: choose another host port (scratchcontainer ps lists them)", p, p.Host, p.Proto, owner)
 		}
+		c.Trace("bind(%s :%d), close: does a host process listen on it?", p.Proto, p.Host)
 		err := hostFree(p)
 		if errors.Is(err, unix.EADDRINUSE) {
 			return container.Errorf(container.StatusRuntimeFailed, "-publish %s: host port %d/%s: a process on the host listens on it: choose another host port, or stop it (ss -lnp 'sport = :%d' shows which)", p, p.Host, p.Proto, p.Host)

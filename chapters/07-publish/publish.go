@@ -57,6 +57,7 @@ func Chapter() container.Chapter {
 		Prepare:    ReservePorts,
 		Attach:     Publish,
 		Release:    Unpublish,
+		Inspect:    Inspect,
 	}
 }
 
@@ -96,18 +97,21 @@ func Publish(c *container.Container) error {
 	}
 	link := veth.HostLink(c.ID)
 	localnet := filepath.Join("/proc/sys/net/ipv4/conf", link, "route_localnet")
+	c.Trace("write %s = 1", localnet)
 	if err := os.WriteFile(localnet, []byte("1"), 0o644); err != nil {
 		return fmt.Errorf("let %s route 127.0.0.1: write %s: %w", link, localnet, err)
 	}
+	c.Trace("iptables --version: which iptables, which backend")
 	ipt, err := iptables.New()
 	if err != nil {
 		return fmt.Errorf("iptables: %w (install the iptables package)", err)
 	}
-	if err := veth.EnsureShared(ipt, sharedRules()); err != nil {
+	if err := veth.EnsureShared(c, ipt, sharedRules()); err != nil {
 		return err
 	}
 	// One iptables at a time: under the nft backend, a listing that meets
 	// another runtime's change half made fails ("chain is incompatible").
+	c.Trace("flock %s/iptables.lock", container.StateRoot)
 	unlock, err := container.Lock("iptables.lock")
 	if err != nil {
 		return err
@@ -115,7 +119,9 @@ func Publish(c *container.Container) error {
 	defer unlock()
 	address, _, _ := strings.Cut(c.Resources["address"], "/")
 	for _, p := range ports {
-		if err := ipt.Append("nat", DNATChain, dnat(c.ID, p, address)...); err != nil {
+		rule := dnat(c.ID, p, address)
+		c.Trace("iptables -t nat -A %s %s", DNATChain, rule)
+		if err := ipt.Append("nat", DNATChain, rule...); err != nil {
 			return fmt.Errorf("publish %s: iptables -t nat -A %s: %w", p, DNATChain, err)
 		}
 	}
@@ -130,15 +136,18 @@ func Unpublish(c *container.Container) error {
 	if len(saved(c)) == 0 {
 		return nil // nothing was published, so no rule was made
 	}
+	c.Trace("iptables --version: which iptables, which backend")
 	ipt, err := iptables.New()
 	if err != nil {
 		return fmt.Errorf("iptables: %w", err)
 	}
+	c.Trace("flock %s/iptables.lock", container.StateRoot)
 	unlock, err := container.Lock("iptables.lock")
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	c.Trace("iptables -t nat -S %s", DNATChain)
 	rules, err := ipt.List("nat", DNATChain)
 	if err != nil && !notExist(err) {
 		// iptables-nft fails differently ("chain is incompatible") when
@@ -159,7 +168,9 @@ func Unpublish(c *container.Container) error {
 			continue
 		}
 		// gc may race us to the same rule: gone is fine.
-		if err := ipt.Delete("nat", DNATChain, ruleSpec(rule)...); err != nil && !notExist(err) {
+		spec := ruleSpec(rule)
+		c.Trace("iptables -t nat -D %s %s", DNATChain, spec)
+		if err := ipt.Delete("nat", DNATChain, spec...); err != nil && !notExist(err) {
 			errs = append(errs, fmt.Errorf("iptables -t nat -D %s: %w", DNATChain, err))
 		}
 	}

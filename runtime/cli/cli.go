@@ -22,8 +22,9 @@ import (
 const usage = `usage:
   scratchcontainer run [flags] <rootfs> <command> [args...]
   scratchcontainer ps                      running containers
-  scratchcontainer exec <id> <command>     run a command inside a running container
-  scratchcontainer gc                      release what containers whose runtime died left behind
+  scratchcontainer inspect [--format json] <id>   a running container as the host sees it, chapter by chapter
+  scratchcontainer exec [-trace] <id> <command>   run a command inside a running container
+  scratchcontainer gc [-trace]             release what containers whose runtime died left behind
   scratchcontainer chapters                the course: each chapter and what it adds
   scratchcontainer check                   is this host ready? root, namespaces, cgroups, iptables
 (scratchcontainer run -h lists run's flags)
@@ -42,7 +43,7 @@ func Main(args []string, course []container.Chapter) int {
 
 func run(args []string, course []container.Chapter) (int, error) {
 	if len(args) < 2 {
-		return 0, usageError("missing subcommand: run, exec, ps, gc, check or chapters")
+		return 0, usageError("missing subcommand: run, exec, ps, inspect, gc, check or chapters")
 	}
 	sub, rest := args[1], args[2:]
 	switch sub {
@@ -73,17 +74,27 @@ func run(args []string, course []container.Chapter) (int, error) {
 		}
 		// Release what crashed runtimes left first: their addresses and
 		// ports are ours to reuse. It costs a read of each state file.
-		container.GC(course) // what it cannot release, `scratchcontainer gc` reports
+		container.GC(course, false) // what it cannot release, `scratchcontainer gc` reports
 		return container.Run(cfg, course[:cfg.Chapters])
 	case "exec":
+		trace := len(rest) > 0 && isTrace(rest[0])
+		if trace {
+			rest = rest[1:]
+		}
 		if len(rest) < 2 {
 			return 0, usageError("exec: give a container ID and a command: scratchcontainer exec <id> <command> [args...]")
 		}
-		return container.Exec(rest[0], rest[1:])
+		return container.Exec(rest[0], rest[1:], trace)
 	case "ps":
 		return 0, ps(os.Stdout)
+	case "inspect":
+		return 0, inspect(os.Stdout, rest, course)
 	case "gc":
-		released, skipped, err := container.GC(course)
+		trace := len(rest) == 1 && isTrace(rest[0])
+		if len(rest) > 0 && !trace {
+			return 0, usageError("gc: unexpected %q: gc takes only -trace", rest[0])
+		}
+		released, skipped, err := container.GC(course, trace)
 		for _, id := range released {
 			fmt.Println("released", id)
 		}
@@ -92,8 +103,11 @@ func run(args []string, course []container.Chapter) (int, error) {
 		}
 		return 0, err
 	}
-	return 0, usageError("unknown subcommand %q: use run, exec, ps, gc, check or chapters", sub)
+	return 0, usageError("unknown subcommand %q: use run, exec, ps, inspect, gc, check or chapters", sub)
 }
+
+// isTrace reports whether arg is the flag -trace (or --trace).
+func isTrace(arg string) bool { return arg == "-trace" || arg == "--trace" }
 
 func usageError(format string, args ...any) error {
 	return container.Errorf(container.StatusRuntimeFailed, format+" (see scratchcontainer -h)", args...)
@@ -127,6 +141,7 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	fs.StringVar(&cfg.CIDFile, "cidfile", "", "write the container ID to `FILE` once it exists (as docker run --cidfile)")
 	fs.BoolVar(&cfg.Init, "init", false, "run a minimal init as PID 1 in front of the command")
 	fs.IntVar(&cfg.Chapters, "chapter", chapters, fmt.Sprintf("run chapters 1..`N` only (1-%d)", chapters))
+	fs.BoolVar(&cfg.Trace, "trace", false, "narrate every step on stderr: its chapter, the call, its time")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(os.Stderr, usage, "run flags (before <rootfs>):\n")

@@ -37,22 +37,29 @@ func Child(course []Chapter) error {
 		return fmt.Errorf("read orders from the host: %w", err)
 	}
 	orders.Close()
+	if c.Config.Trace {
+		c.trace = newTracer(os.Stderr, "child")
+		defer c.trace.mark() // a step that fails still gets its line
+	}
 	// execve closes this one: that tells the host the command runs.
 	unix.CloseOnExec(execFd)
 
 	c.crashPoint("entering")
-	for _, ch := range course[:c.Config.Chapters] {
+	for i, ch := range course[:c.Config.Chapters] {
 		if ch.Enter != nil {
+			c.traceChapter(i, ch)
 			if err := ch.Enter(&c); err != nil {
 				return err
 			}
 		}
 	}
 	if c.Config.Dir != "" {
+		c.traceRuntime("chdir(%q)", c.Config.Dir)
 		if err := os.Chdir(c.Config.Dir); err != nil {
 			return fmt.Errorf("working directory -w %s: %w", c.Config.Dir, err)
 		}
 	}
+	c.traceExec(execFd)
 	return execCommand(c.Config.Args, Environ(c.Config.Env), c.Config.Init)
 }
 

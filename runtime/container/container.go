@@ -29,6 +29,7 @@ type Config struct {
 	Init     bool     // run a minimal init as PID 1 in front of the command
 	Chapters int      // run chapters 1..Chapters only
 	CIDFile  string   // -cidfile: write the container ID there once it exists
+	Trace    bool     // narrate each step on stderr (see Trace)
 }
 
 // Container is one running container: the user's Config plus what the
@@ -47,6 +48,8 @@ type Container struct {
 	// Resources records what chapters made on the host, as they make it
 	// (e.g. "cgroup", "address"), so a crash loses nothing.
 	Resources map[string]string
+
+	trace *tracer // -trace; nil when off
 }
 
 // A Chapter adds one capability to a container. Each hook is optional and
@@ -84,6 +87,9 @@ type Chapter struct {
 	// must be idempotent: gc calls it again for a container whose
 	// runtime died, with only the saved state to go on.
 	Release func(c *Container) error
+	// Inspect runs on the host, for `scratchcontainer inspect`, while the
+	// container runs: what the chapter made, read back from the kernel.
+	Inspect func(c *Container) []Fact
 }
 
 // Exit statuses, as `docker run` has them.

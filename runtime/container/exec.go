@@ -23,26 +23,34 @@ import (
 // join the namespaces from it, and fork from it. The mount namespace is the
 // fussy one: the kernel refuses it to a thread that shares its root and
 // working directory with other threads (every Go thread does), so the thread
-// first takes a private copy of them with unshare(CLONE_FS).
-func Exec(id string, args []string) (int, error) {
+// first takes a private copy of them with unshare(CLONE_FS). With trace,
+// it narrates each step on stderr.
+func Exec(id string, args []string, trace bool) (int, error) {
 	c, err := Load(id)
 	if err != nil {
 		return 0, err
+	}
+	if trace {
+		c.trace = newTracer(os.Stderr, "host")
+		defer c.traceFinish(nil)
 	}
 	if !c.Running || c.Orphaned() {
 		return 0, fmt.Errorf("container %s is not running (see scratchcontainer ps)", id)
 	}
 	// Cgroups first: /sys/fs/cgroup is the host's, and gone once we are in
 	// the container's mount namespace. The children we fork inherit them.
+	c.traceRuntime("write our PID into the cgroup.procs of PID %d's cgroups", c.Pid)
 	if err := joinCgroups(c.Pid); err != nil {
 		return 0, err
 	}
 
 	runtime.LockOSThread() // never unlocked: Go retires the thread after us
+	c.traceRuntime("unshare(CLONE_FS)")
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return 0, fmt.Errorf("unshare(CLONE_FS): %w", err)
 	}
 	for _, ns := range []string{"ipc", "uts", "net", "pid", "cgroup", "mnt"} {
+		c.traceRuntime("setns(open(/proc/%d/ns/%s))", c.Pid, ns)
 		if err := joinNamespace(c.Pid, ns); err != nil {
 			return 0, err
 		}
@@ -58,12 +66,14 @@ func Exec(id string, args []string) (int, error) {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, unix.SIGINT, unix.SIGTERM)
 	defer signal.Stop(signals)
+	c.traceRuntime("fork, execve(%q, %q)", path, args)
 	if err := cmd.Start(); err != nil {
 		return 0, explainExec(path, err)
 	}
 	done := make(chan struct{})
 	defer close(done)
 	go forwardSignals(cmd.Process.Pid, false, signals, done)
+	c.traceRuntime("wait4(%d): the command runs", cmd.Process.Pid)
 	return exitStatus(cmd.Wait()), nil
 }
 

@@ -42,16 +42,22 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, unix.SIGINT, unix.SIGTERM)
 	defer signal.Stop(signals)
+	if cfg.Trace {
+		c.trace = newTracer(os.Stderr, "host")
+	}
 
 	// The state file comes first: from here on, gc can clean up after us.
+	c.traceRuntime("write state %s/%s/state.json", StateRoot, c.ID)
 	if err := c.Save(); err != nil {
 		return 0, err
 	}
 	c.crashPoint("saved")
+	var fromChild []byte // with -trace, the child's times (see Child)
 	defer func() {
 		if rerr := release(c, chapters); rerr != nil && err == nil {
 			err = rerr
 		}
+		c.traceFinish(fromChild)
 	}()
 	if cfg.CIDFile != "" {
 		if err := os.WriteFile(cfg.CIDFile, []byte(c.ID+"\n"), 0o644); err != nil {
@@ -60,9 +66,11 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	}
 
 	var cloneFlags uintptr
-	for _, ch := range chapters {
+	for i, ch := range chapters {
 		cloneFlags |= ch.CloneFlags
+		c.traceCloneFlags(i, ch)
 		if ch.Prepare != nil {
+			c.traceChapter(i, ch)
 			if err := ch.Prepare(c); err != nil {
 				return 0, err
 			}
@@ -74,6 +82,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 
 	c.crashPoint("prepared")
 
+	c.traceRuntime("clone(%v) /proc/self/exe child: the child, blocked on fd 3", CloneFlags(cloneFlags))
 	orders, sendOrders, err := os.Pipe()
 	if err != nil {
 		return 0, err
@@ -127,11 +136,13 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 
 	// The guard: no chapter may act on a child that shares the host's
 	// namespaces, or its Attach and Enter would change the host itself.
+	c.traceRuntime("guard: readlink /proc/self/ns/* and /proc/%d/ns/*: each chapter's namespace must differ", c.Pid)
 	if err := checkNamespaces(c.Pid, chapters); err != nil {
 		return fail(err)
 	}
-	for _, ch := range chapters {
+	for i, ch := range chapters {
 		if ch.Attach != nil {
+			c.traceChapter(i, ch)
 			if err := ch.Attach(c); err != nil {
 				return fail(err)
 			}
@@ -141,17 +152,19 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	c.crashPoint("attached")
 
 	// Release the child: it reads the Container, enters, and execs.
+	c.traceRuntime("write orders to fd 3 of PID %d, wait for its execve (fd 4 closes)", c.Pid)
 	if err := json.NewEncoder(sendOrders).Encode(c); err != nil {
 		return fail(fmt.Errorf("release the child: %w", err))
 	}
 	sendOrders.Close()
-	io.Copy(io.Discard, execed) // EOF: the command runs, or the child died
+	fromChild, _ = io.ReadAll(execed) // EOF: the command runs, or the child died
 	if sig, ok := stop(); ok {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return stoppedBy(sig), nil
 	}
 	c.Running = true
+	c.traceRuntime("write state %s/%s/state.json: running", StateRoot, c.ID)
 	if err := c.Save(); err != nil {
 		return fail(err)
 	}
@@ -160,9 +173,11 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	defer close(done)
 	go forwardSignals(c.Pid, true, signals, done)
 
+	c.traceRuntime("wait4(%d): the command runs", c.Pid)
 	status = exitStatus(cmd.Wait())
-	for _, ch := range chapters {
+	for i, ch := range chapters {
 		if ch.Exited != nil {
+			c.traceChapter(i, ch)
 			status = ch.Exited(c, status)
 		}
 	}
@@ -320,6 +335,7 @@ func release(c *Container, chapters []Chapter) error {
 	var errs []error
 	for i := len(chapters) - 1; i >= 0; i-- {
 		if r := chapters[i].Release; r != nil {
+			c.traceChapter(i, chapters[i])
 			if err := r(c); err != nil {
 				errs = append(errs, fmt.Errorf("release %s: %w", chapters[i].Name, err))
 			}
@@ -328,12 +344,20 @@ func release(c *Container, chapters []Chapter) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	c.traceRuntime("rm -r %s/%s", StateRoot, c.ID)
 	return c.removeState()
 }
 
 // GC releases everything left by containers whose runtime died. It returns
 // the IDs it released, and those it left for a runtime with more chapters.
-func GC(chapters []Chapter) (released, skipped []string, err error) {
+// With trace, it narrates each release on stderr.
+func GC(chapters []Chapter, trace bool) (released, skipped []string, err error) {
+	var t *tracer
+	if trace {
+		t = newTracer(os.Stderr, "host")
+		defer t.finish(nil)
+		t.step("read %s/*/state.json: whose runtime died?", []any{StateRoot})
+	}
 	all, err := List()
 	if err != nil {
 		return nil, nil, err
@@ -343,6 +367,7 @@ func GC(chapters []Chapter) (released, skipped []string, err error) {
 		if !c.Orphaned() {
 			continue
 		}
+		c.trace = t
 		n := c.Config.Chapters
 		if n > len(chapters) {
 			// Made by a runtime with more chapters than this one (a

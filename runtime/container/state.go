@@ -60,6 +60,7 @@ func (c *Container) Record(key, value string) error {
 		c.Resources = map[string]string{}
 	}
 	c.Resources[key] = value
+	c.Trace("write state %s/%s/state.json: %s %s", StateRoot, c.ID, key, value)
 	return c.Save()
 }
 

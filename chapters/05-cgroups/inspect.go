@@ -1,0 +1,39 @@
+package cgroups
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"scratchcontainer/runtime/container"
+)
+
+// Inspect shows, for `scratchcontainer inspect`, the container's cgroup:
+// its directories, and each limit and usage file as the kernel reads it.
+func Inspect(c *container.Container) []container.Fact {
+	var facts []container.Fact
+	for _, dir := range strings.Fields(c.Resources["cgroup"]) {
+		facts = append(facts, container.Fact{Name: "cgroup", Value: dir})
+	}
+	d, err := Detect()
+	if err != nil {
+		return append(facts, container.Fact{Name: "driver", Value: err.Error()})
+	}
+	values := map[string]int64{}
+	for _, path := range d.Files(c.ID) {
+		b, err := os.ReadFile(path)
+		value := strings.TrimSpace(string(b))
+		if err != nil {
+			value = "unreadable: " + err.Error()
+		}
+		value, _, _ = strings.Cut(value, "\n") // cpu.stat: usage_usec comes first
+		name := filepath.Base(path)
+		facts = append(facts, container.Fact{Name: name, Value: value, Source: path})
+		if n, err := strconv.ParseInt(value, 10, 64); err == nil {
+			values[name] = n
+		}
+	}
+	used, limit := values["memory.current"]+values["memory.usage_in_bytes"], values["memory.max"]+values["memory.limit_in_bytes"]
+	return append(facts, container.Fact{Name: "memory", Value: FormatSize(used) + " used of " + FormatSize(limit)})
+}
