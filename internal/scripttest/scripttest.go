@@ -28,10 +28,10 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"scratchcontainer/internal/rootfs"
 	"scratchcontainer/runtime/cli"
 	"scratchcontainer/runtime/container"
 	"scratchcontainer/runtime/host"
-	"scratchcontainer/runtime/rootfs"
 )
 
 // patience is how long a script command waits for a container or a port:

@@ -24,8 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"scratchcontainer/internal/rootfs"
 	"scratchcontainer/runtime/container"
-	"scratchcontainer/runtime/rootfs"
 )
 
 // Result is one measured case.

@@ -1,7 +1,7 @@
 // Command mkrootfs builds root filesystems for the demo and for learners:
 //
-//	go run ./runtime/rootfs/mkrootfs build/rootfs                    # busybox
-//	go run ./runtime/rootfs/mkrootfs -host "bash ls" build/rootfs-host # host programs and their libraries
+//	go run ./tools/mkrootfs build/rootfs                    # busybox
+//	go run ./tools/mkrootfs -host "bash ls" build/rootfs-host # host programs and their libraries
 package main
 
 import (
@@ -10,7 +10,7 @@ import (
 	"os"
 	"strings"
 
-	"scratchcontainer/runtime/rootfs"
+	"scratchcontainer/internal/rootfs"
 )
 
 func main() {
