@@ -62,7 +62,7 @@ func EnsureShared(ipt *iptables.IPTables, rules []Rule) error {
 	if allThere(ipt, rules) {
 		return nil
 	}
-	unlock, err := container.Lock("iptables.lock")
+	unlock, err := LockIPTables()
 	if err != nil {
 		return err
 	}
@@ -89,6 +89,14 @@ func EnsureShared(ipt *iptables.IPTables, rules []Rule) error {
 	}
 	return nil
 }
+
+// LockIPTables serialises this host's iptables changes between runtimes:
+// go-iptables' AppendUnique is check-then-append, and under the nft backend
+// a listing that meets another runtime's change half made fails ("chain is
+// incompatible"). Call unlock when done. A second Lock in the same process
+// waits for the first: EnsureShared takes it itself, so call EnsureShared
+// before taking it, never while holding it.
+func LockIPTables() (unlock func(), err error) { return container.Lock("iptables.lock") }
 
 // allThere checks the last rule of each table.
 func allThere(ipt *iptables.IPTables, rules []Rule) bool {

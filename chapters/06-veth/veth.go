@@ -42,20 +42,9 @@ import (
 	"scratchcontainer/runtime/container"
 )
 
-// Chapter is chapter 06.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "veth",
-		Capability: "own network: veth pair, 172.22.N.2/24, routing and NAT",
-		// -net none gets a namespace too, with only lo: no network at all.
-		CloneFlags: unix.CLONE_NEWNET,
-		Namespaces: []string{"net"},
-		Prepare:    ReserveAddress,
-		Attach:     Connect,
-		Enter:      ConfigureInside,
-		Release:    Disconnect,
-	}
-}
+// cloneFlags asks clone(2) for a new network namespace: the child starts
+// with only lo, down. -net none gets one too, with only lo: no network at all.
+const cloneFlags = unix.CLONE_NEWNET
 
 // Connect runs on the host once the child exists, in its new network
 // namespace: it makes the veth pair, addresses and raises the host's end,

@@ -48,17 +48,6 @@ import (
 	"scratchcontainer/runtime/container"
 )
 
-// Chapter is chapter 07.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "publish",
-		Capability: "published ports: host port to container port, from anywhere",
-		Prepare:    ReservePorts,
-		Attach:     Publish,
-		Release:    Unpublish,
-	}
-}
-
 // sharedRules are the rules every published port needs, whichever the
 // container. They name only the pool and loopback, so they are made once
 // and stay; the jumps from the built-in chains come last (veth.EnsureShared
@@ -105,9 +94,8 @@ func Publish(c *container.Container) error {
 	if err := veth.EnsureShared(ipt, sharedRules()); err != nil {
 		return err
 	}
-	// One iptables at a time: under the nft backend, a listing that meets
-	// another runtime's change half made fails ("chain is incompatible").
-	unlock, err := container.Lock("iptables.lock")
+	// One iptables at a time (see veth.LockIPTables).
+	unlock, err := veth.LockIPTables()
 	if err != nil {
 		return err
 	}
@@ -133,7 +121,7 @@ func Unpublish(c *container.Container) error {
 	if err != nil {
 		return fmt.Errorf("iptables: %w", err)
 	}
-	unlock, err := container.Lock("iptables.lock")
+	unlock, err := veth.LockIPTables()
 	if err != nil {
 		return err
 	}
