@@ -4,7 +4,7 @@
 // `make chapter N=07` until it passes. (publish.go is the reference answer;
 // chapter.go plugs your code into the runtime.)
 // Given: ports.go parses and reserves the ports (ReservePorts, saved),
-// rules.go the iptables pieces (DNATChain, dnat, comment, ruleSpec,
+// rules.go the iptables pieces (DNATChain, dnat, Comment, ruleSpec,
 // notExist), and chapter 06 the shared-rule machinery (veth.Rule,
 // veth.EnsureShared), the lock every other iptables change takes
 // (veth.LockIPTables) and the names (veth.Pool, veth.HostLink).
@@ -50,7 +50,7 @@ func Publish(c *container.Container) error {
 // Unpublish runs on the host after exit, and again from gc.
 func Unpublish(c *container.Container) error {
 	// TODO: under veth.LockIPTables(), list DNATChain (ipt.List("nat", DNATChain)); delete every rule
-	// that carries comment(c.ID), handing ruleSpec(rule) to ipt.Delete. A
+	// that carries Comment(c.ID), handing ruleSpec(rule) to ipt.Delete. A
 	// chain or rule already gone (notExist) is fine.
 	return nil
 }

@@ -142,7 +142,7 @@ func Unpublish(c *container.Container) error {
 	}
 	var errs []error
 	for _, rule := range rules {
-		if !strings.Contains(rule, comment(c.ID)) {
+		if !strings.Contains(rule, Comment(c.ID)) {
 			continue
 		}
 		// gc may race us to the same rule: gone is fine.

@@ -21,12 +21,14 @@ const DNATChain = "SCRATCH-DNAT"
 func dnat(id string, p Port, address string) []string {
 	return []string{
 		"-p", p.Proto, "--dport", strconv.Itoa(p.Host),
-		"-m", "comment", "--comment", comment(id),
+		"-m", "comment", "--comment", Comment(id),
 		"-j", "DNAT", "--to-destination", net.JoinHostPort(address, strconv.Itoa(p.Container)),
 	}
 }
 
-func comment(id string) string { return "scratchcontainer:" + id }
+// Comment is the comment every iptables rule of container id carries: how
+// Unpublish, gc and the tests find exactly its rules.
+func Comment(id string) string { return "scratchcontainer:" + id }
 
 // notExist reports whether iptables failed because the chain or rule is
 // not there.
