@@ -53,7 +53,7 @@ func natRules() []Rule {
 }
 
 // EnsureShared makes rules exist, once per host. Each iptables command is a
-// process of its own and costs a millisecond or more, so the common case is
+// process of its own that reads the whole table, so the common case is
 // one check per table: the table's last rule, added last, is there (a
 // table is flushed whole, `iptables -t nat -F`, or not at all). Otherwise,
 // under a lock (go-iptables' AppendUnique is check-then-append: two runtimes

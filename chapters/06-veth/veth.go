@@ -124,9 +124,9 @@ func ConfigureInside(c *container.Container) error {
 // the kernel unregisters both ends of the pair: there is nothing left for
 // the runtime to delete. Deleting the host's end ourselves would only race
 // the kernel to the same work, and unregistering a device waits for an RCU
-// grace period: about 20 ms here, twice what the whole network costs a
-// short container otherwise. The kernel does it a few milliseconds after we
-// return; ReserveAddress skips an N whose pair is still on its way out.
+// grace period: every container's exit would wait for it (the lesson's
+// measurements say how long). The kernel does it shortly after we return;
+// ReserveAddress skips an N whose pair is still on its way out.
 //
 // gc is different: it releases a container whose runtime died, perhaps long
 // ago or with the namespace held open by someone else, so it deletes a host

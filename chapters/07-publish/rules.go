@@ -12,8 +12,8 @@ import (
 // DNATChain holds one DNAT rule per published port, for new connections to
 // the host's own addresses, from wherever they come. One rule, not one in
 // PREROUTING and one in OUTPUT: with the nft backend each delete waits for
-// the kernel's RCU grace period (about 18 ms here), and the container's
-// release waits for its deletes.
+// the kernel's RCU grace period, and the container's release waits for its
+// deletes.
 const DNATChain = "SCRATCH-DNAT"
 
 // dnat is the rule that sends new connections to host port p.Host on to
