@@ -74,8 +74,8 @@ func run(runs int, sc, root, out string) error {
 	} else {
 		fmt.Println("runc:", err)
 	}
-	add(latency("unshare + chroot (the floor)", runs, "unshare", "--uts", "--pid", "--mount", "--net", "--ipc", "--fork", "chroot", root, "/bin/true"))
-	ratio(results, "runc run")
+	add(latency(floorName, runs, "unshare", "--uts", "--pid", "--mount", "--net", "--ipc", "--fork", "chroot", root, "/bin/true"))
+	ratio(results, runcName)
 
 	fmt.Println("twenty at once:")
 	add(concurrent(20, sc, root))

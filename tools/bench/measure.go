@@ -30,7 +30,7 @@ func latency(name string, n int, command string, args ...string) Result {
 		}
 		times = append(times, float64(time.Since(start).Microseconds())/1000)
 	}
-	r := Result{Name: name, Unit: "ms", Median: percentile(times, 50), P90: percentile(times, 90), Runs: n}
+	r := Result{Name: name, Kind: "latency", Unit: "ms", Median: percentile(times, 50), P90: percentile(times, 90), Runs: n}
 	if failed > 0 {
 		r.Note = fmt.Sprintf("%d runs failed", failed)
 	}
@@ -63,7 +63,7 @@ func runcLatency(n int, root, out string) (Result, error) {
 	os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o644)
 	defer os.RemoveAll(bundle)
 	id := fmt.Sprintf("scbench-%d", os.Getpid())
-	return latency("runc run", n, "runc", "run", "-b", bundle, id), nil
+	return latency(runcName, n, "runc", "run", "-b", bundle, id), nil
 }
 
 // concurrent starts n containers at once and times until all have exited.
@@ -84,7 +84,7 @@ func concurrent(n int, sc, root string) Result {
 		}()
 	}
 	wg.Wait()
-	r := Result{Name: fmt.Sprintf("%d containers at once (networked, -p)", n), Unit: "ms",
+	r := Result{Name: fmt.Sprintf("%d containers at once (networked, -p)", n), Kind: "concurrent", Unit: "ms",
 		Median: float64(time.Since(start).Microseconds()) / 1000, Runs: 1}
 	if failed > 0 {
 		r.Note = fmt.Sprintf("%d failed", failed)
@@ -101,7 +101,7 @@ func throughput(sc, root string) []Result {
 	cmd := exec.Command(sc, "run", "-hostname", name, "-p", "18991:5001", root, "/usr/local/bin/scbench", "sink", ":5001")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return []Result{{Name: "throughput", Note: err.Error()}}
+		return []Result{{Name: "throughput", Kind: "throughput", Note: err.Error()}}
 	}
 	defer func() {
 		cmd.Process.Signal(os.Interrupt) // forwarded: the sink has a handler
@@ -118,7 +118,7 @@ func throughput(sc, root string) []Result {
 	}
 	host, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return []Result{{Name: "throughput", Note: err.Error()}}
+		return []Result{{Name: "throughput", Kind: "throughput", Note: err.Error()}}
 	}
 	defer host.Close()
 	go sink(host)
@@ -132,14 +132,14 @@ func throughput(sc, root string) []Result {
 	const runs = 7
 	for _, c := range cases {
 		var rates []float64
-		r := Result{Name: c.name, Unit: "MB/s", Runs: runs}
+		r := Result{Name: c.name, Kind: "throughput", Unit: "MiB/s", Runs: runs}
 		for i := 0; i < runs; i++ {
-			mbps, err := send(c.addr, size)
+			rate, err := send(c.addr, size)
 			if err != nil {
 				r.Note = err.Error()
 				break
 			}
-			rates = append(rates, mbps)
+			rates = append(rates, rate)
 		}
 		r.Median, r.P90 = percentile(rates, 50), percentile(rates, 10) // p90 of time: the slow tenth
 		results = append(results, r)
@@ -148,7 +148,7 @@ func throughput(sc, root string) []Result {
 }
 
 // send writes size bytes to addr and waits for the sink's one-byte answer
-// that it read them all; it returns MB/s.
+// that it read them all; it returns MiB/s.
 func send(addr string, size int) (float64, error) {
 	var conn net.Conn
 	var err error

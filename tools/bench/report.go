@@ -8,10 +8,17 @@ import (
 	"sort"
 )
 
+// The cases the others are compared with: the chart marks them.
+const (
+	runcName  = "runc run"
+	floorName = "unshare + chroot (the floor)"
+)
+
 // Result is one measured case.
 type Result struct {
 	Name     string
-	Unit     string // "ms" or "MB/s"
+	Kind     string // "latency", "concurrent" or "throughput": the chart draws each its own way
+	Unit     string // "ms" or "MiB/s"
 	Median   float64
 	P90      float64 `json:",omitempty"`
 	Runs     int
@@ -25,7 +32,7 @@ func show(r Result) {
 	if r.Unit == "ms" {
 		fmt.Printf("%-40s median %7.2f ms  p90 %7.2f ms  (%d runs)%s\n", r.Name, r.Median, r.P90, r.Runs, note(r.Note))
 	} else {
-		fmt.Printf("%-40s %9.0f MB/s%s\n", r.Name, r.Median, note(r.Note))
+		fmt.Printf("%-40s %9.0f MiB/s%s\n", r.Name, r.Median, note(r.Note))
 	}
 }
 
