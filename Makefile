@@ -30,15 +30,15 @@ deps: ## install the Debian packages the tests need, if missing (root)
 	fi
 
 rootfs: deps $(ROOTFS)/usr/local/bin/memhog ## build/rootfs: busybox, and the test helpers (memhog, cpuburn, tcpsink, ...) in /usr/local/bin
-	@[ -x $(ROOTFS)/bin/busybox ] || $(GO) run ./runtime/rootfs/mkrootfs $(ROOTFS)
+	@[ -x $(ROOTFS)/bin/busybox ] || $(GO) run ./tools/mkrootfs $(ROOTFS)
 
 # The helpers are rebuilt when their sources change (memhog stands for them all).
 $(ROOTFS)/usr/local/bin/memhog: $(wildcard testdata/helpers/*/*.go) | deps
-	$(GO) run ./runtime/rootfs/mkrootfs -helpers testdata/helpers $(ROOTFS)
+	$(GO) run ./tools/mkrootfs -helpers testdata/helpers $(ROOTFS)
 
 rootfs-host: ## copy host programs with their libraries into build/rootfs-host: make rootfs-host BINARIES="bash ls"
 	@[ -n "$(BINARIES)" ] || { echo 'make rootfs-host: name the programs: make rootfs-host BINARIES="bash ls"'; exit 1; }
-	$(GO) run ./runtime/rootfs/mkrootfs -host "$(BINARIES)" $(BUILD)/rootfs-host
+	$(GO) run ./tools/mkrootfs -host "$(BINARIES)" $(BUILD)/rootfs-host
 
 rootfs-debian: ## a Debian rootfs with python3 in build/rootfs-debian, from Debian's packages (root)
 	@[ "$$(id -u)" = 0 ] || { echo "make rootfs-debian: debootstrap needs root: sudo make rootfs-debian"; exit 1; }
@@ -78,7 +78,7 @@ verify-exercises: deps ## every untouched exercise fails its suite, every refere
 
 bench: build rootfs ## latency vs runc and the unshare floor, 20 at once, throughput: build/bench/
 	@dpkg -s runc >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc >/dev/null
-	CGO_ENABLED=0 $(GO) build -o $(BUILD)/scbench ./runtime/bench
+	CGO_ENABLED=0 $(GO) build -o $(BUILD)/scbench ./tools/bench
 	$(BUILD)/scbench -runs $(or $(RUNS),30)
 
 trace: build rootfs ## watch a container start, step by step: run -trace build/rootfs /bin/true (a running one: scratchcontainer inspect ID)

@@ -37,13 +37,25 @@ if has 5; then
   say "05-cgroups: limits, written by the host into the container's cgroup (-memory 256m -cpus 0.5)"
   cid=$(mktemp)
   "$sc" run -chapter 5 -cidfile "$cid" -memory 256m -cpus 0.5 "$rootfs" sleep 2 &
-  # Wait (5 s at most) until ps lists it as running: its cgroup is made by then.
-  for _ in $(seq 100); do id=$(cat "$cid"); [ -n "$id" ] && "$sc" ps | grep -q "^$id" && break; sleep 0.05; done
-  if [ -d /sys/fs/cgroup/memory/scratchcontainer ]; then   # cgroup v1 (or hybrid)
-    show cat "/sys/fs/cgroup/memory/scratchcontainer/$id/memory.limit_in_bytes" "/sys/fs/cgroup/cpu/scratchcontainer/$id/cpu.cfs_quota_us"
-  else                                                     # cgroup v2
-    show cat "/sys/fs/cgroup/scratchcontainer/$id/memory.max" "/sys/fs/cgroup/scratchcontainer/$id/cpu.max"
-  fi
+  # Wait (5 s at most) until ps lists it as running: its cgroup is made by
+  # then, and its record names the cgroup's directories (one per controller
+  # on cgroup v1, one on v2).
+  dirs=""
+  for _ in $(seq 100); do
+    id=$(cat "$cid")
+    if [ -n "$id" ]; then
+      dirs=$("$sc" ps -format json | grep "\"ID\":\"$id\"" | grep -o '"cgroup":"[^"]*"' | cut -d'"' -f4 || true)
+    fi
+    if [ -n "$dirs" ]; then break; fi
+    sleep 0.05
+  done
+  files=()
+  for f in memory.limit_in_bytes cpu.cfs_quota_us memory.max cpu.max; do   # v1, then v2
+    for d in $dirs; do
+      if [ -f "$d/$f" ]; then files+=("$d/$f"); fi
+    done
+  done
+  show cat "${files[@]}"
   wait $!
   rm -f "$cid"
 fi

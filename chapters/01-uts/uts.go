@@ -19,18 +19,9 @@ import (
 	"scratchcontainer/runtime/container"
 )
 
-// Chapter is chapter 01.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "uts",
-		Capability: "own hostname",
-		Flags:      []string{"hostname"},
-		CloneFlags: unix.CLONE_NEWUTS,
-		Namespaces: []string{"uts"},
-		Enter:      SetHostname,
-		Inspect:    Inspect,
-	}
-}
+// cloneFlags asks clone(2) for a new UTS namespace: the child starts with
+// a copy of the host's names, and changes only its own.
+const cloneFlags = unix.CLONE_NEWUTS
 
 // SetHostname runs inside the child, in its new UTS namespace: the host's
 // hostname is untouched.

@@ -21,19 +21,8 @@
 // Syscalls: clone(2) with CLONE_NEWPID. Man pages: pid_namespaces(7).
 package pid
 
-import (
-	"golang.org/x/sys/unix"
+import "golang.org/x/sys/unix"
 
-	"scratchcontainer/runtime/container"
-)
-
-// Chapter is chapter 02.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "pid",
-		Capability: "own process IDs: the command is PID 1",
-		CloneFlags: unix.CLONE_NEWPID,
-		Namespaces: []string{"pid"},
-		Inspect:    Inspect,
-	}
-}
+// cloneFlags asks clone(2) for a new PID namespace: the child is its PID 1,
+// and so is the command it execs.
+const cloneFlags = unix.CLONE_NEWPID

@@ -1,7 +1,8 @@
 //go:build workshop || workshop03
 
 // Exercise for chapter 03: read README.md, write the TODOs, and run
-// `make chapter N=03` until it passes. (mount.go is the reference answer.)
+// `make chapter N=03` until it passes. (mount.go is the reference answer;
+// chapter.go plugs your code into the runtime.)
 
 package mount
 
@@ -11,23 +12,16 @@ import (
 	"scratchcontainer/runtime/container"
 )
 
-// Chapter is chapter 03.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "mount",
-		Capability: "own filesystem: pivot_root into the rootfs",
-		CloneFlags: 0, // TODO: a new mount namespace (unix.CLONE_NEWNS)
-		Namespaces: []string{"mnt"},
-		Prepare:    CheckRootfs,
-		Enter:      PivotRoot,
-	}
-}
+// cloneFlags are the namespaces clone(2) gives the child.
+// TODO: a new mount namespace (unix.CLONE_NEWNS).
+const cloneFlags = 0
 
 // CheckRootfs runs on the host, before clone.
 func CheckRootfs(c *container.Container) error {
 	// TODO: c.Config.Rootfs must exist and be a directory: otherwise return
 	// an error naming it ("rootfs /x: no such file or directory", "rootfs /x
-	// is not a directory"), with the fix (make rootfs builds one).
+	// is not a directory"), with the fix (make rootfs builds one);
+	// container.UnwrapPath keeps the path from being said twice.
 	// TODO: create the mount points proc, dev and sys in it if missing.
 	return nil
 }
@@ -35,7 +29,7 @@ func CheckRootfs(c *container.Container) error {
 // PivotRoot runs inside the child, in its new mount namespace: make the
 // rootfs its /, and leave nothing of the host reachable.
 func PivotRoot(c *container.Container) error {
-	// TODO, steps 2 to 5 of README.md, "The steps" (step 1 is CloneFlags):
+	// TODO, steps 2 to 5 of README.md, "The steps" (step 1 is cloneFlags):
 	//  2. make / recursively private: mount("", "/", "", MS_PRIVATE|MS_REC, "")
 	//  3. bind-mount the rootfs onto itself (MS_BIND|MS_REC)
 	//  4. mkdir rootfs/.oldroot-<c.ID>; pivot_root(rootfs, that directory)

@@ -35,18 +35,10 @@ import (
 	"scratchcontainer/runtime/container"
 )
 
-// Chapter is chapter 03.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "mount",
-		Capability: "own filesystem: pivot_root into the rootfs",
-		CloneFlags: unix.CLONE_NEWNS,
-		Namespaces: []string{"mnt"},
-		Prepare:    CheckRootfs,
-		Enter:      PivotRoot,
-		Inspect:    Inspect,
-	}
-}
+// cloneFlags asks clone(2) for a new mount namespace: the child gets a
+// copy of the host's mount table, which it can change without the host
+// seeing it.
+const cloneFlags = unix.CLONE_NEWNS
 
 // CheckRootfs runs on the host: the rootfs must be a directory, and it gets
 // the mount points the chapters need if it lacks them.
@@ -56,7 +48,7 @@ func CheckRootfs(c *container.Container) error {
 	fi, err := os.Stat(rootfs)
 	switch {
 	case err != nil:
-		return fmt.Errorf("rootfs %s: %w (make rootfs builds one in build/rootfs)", rootfs, unwrapPath(err))
+		return fmt.Errorf("rootfs %s: %w (make rootfs builds one in build/rootfs)", rootfs, container.UnwrapPath(err))
 	case !fi.IsDir():
 		return fmt.Errorf("rootfs %s is not a directory: give the directory that becomes / (make rootfs builds one in build/rootfs)", rootfs)
 	}
@@ -106,12 +98,4 @@ func PivotRoot(c *container.Container) error {
 		return fmt.Errorf("remove /%s: %w", putOld, err)
 	}
 	return nil
-}
-
-// unwrapPath drops the path from a *PathError: our message names it already.
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
 }

@@ -45,20 +45,6 @@ import (
 	"scratchcontainer/runtime/container"
 )
 
-// Chapter is chapter 04.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "proc",
-		Capability: "own /proc, /dev and read-only /sys; host paths masked",
-		Enter:      MountKernelFS,
-		Inspect:    Inspect,
-	}
-}
-
-// safe are the flags of a kernel file system no program is run from: no
-// set-user-ID programs, no device nodes, nothing executable.
-const safe = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
-
 // MountKernelFS runs inside the child, after pivot_root: / is the rootfs,
 // and nothing mounted here reaches the host (chapter 03 made / private).
 func MountKernelFS(c *container.Container) error {
@@ -75,34 +61,13 @@ func MountKernelFS(c *container.Container) error {
 }
 
 // MakeDev mounts a tmpfs on /dev and fills it: device nodes, a devpts of
-// its own, /dev/shm, and the links.
+// its own, /dev/shm, and the links (tables.go lists them).
 func MakeDev(c *container.Container) error {
-	// Character devices, numbered as the kernel's
-	// Documentation/admin-guide/devices.txt has them.
-	devices := []struct {
-		name         string
-		major, minor uint32
-	}{
-		{"null", 1, 3},    // discards writes, reads as empty
-		{"zero", 1, 5},    // reads as zeros
-		{"full", 1, 7},    // every write fails: no space left on device
-		{"random", 1, 8},  // random bytes
-		{"urandom", 1, 9}, // random bytes, never blocks
-		{"tty", 5, 0},     // the process's controlling terminal
-	}
-	// The links shells and programs expect.
-	links := []struct{ name, target string }{
-		{"/dev/fd", "/proc/self/fd"},
-		{"/dev/stdin", "/proc/self/fd/0"},
-		{"/dev/stdout", "/proc/self/fd/1"},
-		{"/dev/stderr", "/proc/self/fd/2"},
-		{"/dev/ptmx", "pts/ptmx"}, // the multiplexer of our own devpts
-	}
 	// nosuid but not nodev: the nodes we make here must work.
-	if err := mount(c, "tmpfs", "/dev", "tmpfs", unix.MS_NOSUID, "mode=755,size=65536k"); err != nil {
+	if err := mount(c, "tmpfs", "/dev", "tmpfs", unix.MS_NOSUID, devOptions); err != nil {
 		return err
 	}
-	for _, d := range devices {
+	for _, d := range devices() {
 		path := "/dev/" + d.name
 		c.Trace("mknod(%q, S_IFCHR|0666, makedev(%d, %d)), chmod 0666", path, d.major, d.minor)
 		if err := unix.Mknod(path, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
@@ -119,15 +84,14 @@ func MakeDev(c *container.Container) error {
 			return fmt.Errorf("mkdir %s: %w", dir, err)
 		}
 	}
-	// newinstance: a devpts of our own, whose ptmx anyone may open; ptys
-	// are numbered from 0 and the host's terminals are not in it.
-	if err := mount(c, "devpts", "/dev/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"); err != nil {
+	// newinstance: a devpts of our own, not the host's terminals.
+	if err := mount(c, "devpts", "/dev/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, devptsOptions); err != nil {
 		return err
 	}
-	if err := mount(c, "shm", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k"); err != nil {
+	if err := mount(c, "shm", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, shmOptions); err != nil {
 		return err
 	}
-	for _, l := range links {
+	for _, l := range links() {
 		c.Trace("symlink(%q, %q)", l.target, l.name)
 		if err := unix.Symlink(l.target, l.name); err != nil {
 			return fmt.Errorf("symlink %s -> %s: %w", l.name, l.target, err)
@@ -136,21 +100,10 @@ func MakeDev(c *container.Container) error {
 	return nil
 }
 
-// MaskPaths hides the host-wide parts of /proc and /sys: what the kernel
-// of this host lacks is skipped.
+// MaskPaths hides the host-wide parts of /proc and /sys (runc's defaults,
+// listed in tables.go): what the kernel of this host lacks is skipped.
 func MaskPaths(c *container.Container) error {
-	// runc's defaults: the OCI runtime spec's maskedPaths and
-	// readonlyPaths that Docker and containerd send.
-	masked := []string{
-		"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
-		"/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-		"/sys/firmware", "/sys/devices/virtual/powercap",
-	}
-	readonly := []string{
-		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-	}
-	for _, path := range masked {
+	for _, path := range maskedPaths() {
 		// A file: /dev/null over it reads as empty, writes go nowhere.
 		c.Trace(`mount("/dev/null", %q, "", MS_BIND, ""), or a read-only tmpfs on a directory`, path)
 		err := unix.Mount("/dev/null", path, "", unix.MS_BIND, "")
@@ -162,7 +115,7 @@ func MaskPaths(c *container.Container) error {
 			return fmt.Errorf("mask %s: %w", path, err)
 		}
 	}
-	for _, path := range readonly {
+	for _, path := range readonlyPaths() {
 		// A bind mount ignores the flags it is given: bind the path
 		// onto itself, then remount that one bind read-only.
 		c.Trace(`mount(%q, %q, "", MS_BIND|MS_REC, ""), then MS_REMOUNT|MS_RDONLY`, path, path)
@@ -176,18 +129,6 @@ func MaskPaths(c *container.Container) error {
 		if err != nil {
 			return fmt.Errorf("make %s read-only: %w", path, err)
 		}
-	}
-	return nil
-}
-
-// mount is mount(2), its error naming what was mounted where.
-func mount(c *container.Container, source, target, fstype string, flags uintptr, data string) error {
-	c.Trace("mount(%q, %q, %q, %v, %q)", source, target, fstype, container.MountFlags(flags), data)
-	if err := unix.Mount(source, target, fstype, flags, data); err != nil {
-		if data != "" {
-			data = " -o " + data
-		}
-		return fmt.Errorf("mount -t %s %s %s%s: %w", fstype, source, target, data, err)
 	}
 	return nil
 }

@@ -52,20 +52,6 @@ import (
 	"scratchcontainer/runtime/container"
 )
 
-// Chapter is chapter 05.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "cgroups",
-		Capability: "limits: CPU, memory and processes, with cgroup v1 or v2",
-		Flags:      []string{"cpus", "memory", "pids"},
-		Prepare:    Create,
-		Attach:     Join,
-		Exited:     ExplainOOM,
-		Release:    Remove,
-		Inspect:    Inspect,
-	}
-}
-
 // Create runs on the host before the child exists: it reads the limits
 // from the flags, makes the cgroup scratchcontainer/<id> and writes the
 // limits into it. It records the directories first, so that gc finds them
@@ -95,7 +81,7 @@ func Join(c *container.Container) error {
 		procs := filepath.Join(dir, "cgroup.procs")
 		c.Trace("write %s = %d", procs, c.Pid)
 		if err := os.WriteFile(procs, []byte(strconv.Itoa(c.Pid)), 0o644); err != nil {
-			return fmt.Errorf("move PID %d into the cgroup: write %s: %w", c.Pid, procs, unwrapPath(err))
+			return fmt.Errorf("move PID %d into the cgroup: write %s: %w", c.Pid, procs, container.UnwrapPath(err))
 		}
 	}
 	return nil
@@ -126,9 +112,6 @@ func ExplainOOM(c *container.Container, status int) int {
 	fmt.Fprintf(os.Stderr, "scratchcontainer: out of memory: the container hit its memory limit of %s (-memory)\n", limit)
 	return StatusOOM
 }
-
-// StatusOOM is the exit status of a container killed for memory: 128+SIGKILL.
-const StatusOOM = container.StatusSignalBase + int(unix.SIGKILL)
 
 // Remove runs on the host after exit, and from gc with only the saved
 // state: it kills whatever is still in the cgroup, then removes its

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"scratchcontainer/chapters"
-	"scratchcontainer/runtime/scripttest"
+	"scratchcontainer/internal/scripttest"
 )
 
 func TestMain(m *testing.M) { scripttest.Main(m, chapters.Upto(5)) }

@@ -53,7 +53,7 @@ func Detect() (Driver, error) {
 func writeFile(dir, file, value string) error {
 	path := filepath.Join(dir, file)
 	if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
-		return fmt.Errorf("write %q to %s: %w", value, path, unwrapPath(err))
+		return fmt.Errorf("write %q to %s: %w", value, path, container.UnwrapPath(err))
 	}
 	return nil
 }
@@ -91,7 +91,7 @@ func makeCgroup(dir string, parentReady func(parent string) error) error {
 	var err error
 	for try := 0; try < 3; try++ {
 		if err = os.Mkdir(parent, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("mkdir %s: %w", parent, unwrapPath(err))
+			return fmt.Errorf("mkdir %s: %w", parent, container.UnwrapPath(err))
 		}
 		if parentReady != nil {
 			if err = parentReady(parent); err != nil {
@@ -106,16 +106,7 @@ func makeCgroup(dir string, parentReady func(parent string) error) error {
 		}
 	}
 	if err != nil && !errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("mkdir %s: %w", dir, unwrapPath(err))
+		return fmt.Errorf("mkdir %s: %w", dir, container.UnwrapPath(err))
 	}
 	return nil
-}
-
-// unwrapPath drops the path from a *PathError: our message names it already.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

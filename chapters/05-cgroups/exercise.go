@@ -1,7 +1,8 @@
 //go:build workshop || workshop05
 
 // Exercise for chapter 05: read README.md, write the TODOs, and run
-// `make chapter N=05` until it passes. (cgroups.go is the reference answer.)
+// `make chapter N=05` until it passes. (cgroups.go is the reference answer;
+// chapter.go plugs your code into the runtime and defines StatusOOM.)
 // Given: the flags are parsed in limits.go (ParseLimits), and each cgroup
 // version has its driver (v1.go, v2.go) behind Detect (driver.go).
 
@@ -10,26 +11,8 @@ package cgroups
 import (
 	"errors"
 
-	"golang.org/x/sys/unix"
-
 	"scratchcontainer/runtime/container"
 )
-
-// Chapter is chapter 05.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "cgroups",
-		Capability: "limits: CPU, memory and processes, with cgroup v1 or v2",
-		Flags:      []string{"cpus", "memory", "pids"},
-		Prepare:    Create,
-		Attach:     Join,
-		Exited:     ExplainOOM,
-		Release:    Remove,
-	}
-}
-
-// StatusOOM is the exit status of a container killed for memory: 128+SIGKILL.
-const StatusOOM = container.StatusSignalBase + int(unix.SIGKILL)
 
 // Create runs on the host before the child exists.
 func Create(c *container.Container) error {

@@ -108,12 +108,11 @@ func ParseMemory(s string) (int64, error) {
 
 // ParsePids reads -pids. pids.max counts tasks, threads included, and the
 // container's first task is the runtime's own child: a Go program, which
-// has 1 to 4 threads when it joins the cgroup (Threads: in
-// /proc/<pid>/status) and starts more before it execs the command: with
-// -pids 5 it died with "failed to create new OS thread (have 7 already)",
-// from -pids 8 on it always started here, but in a slow VM (make vm-test,
-// under emulation) -pids 10 was not enough: the Go runtime starts more
-// threads when its syscalls are slow. MinPids leaves room for that.
+// already has a few threads when it joins the cgroup (Threads: in
+// /proc/<pid>/status) and starts more before it execs the command, more
+// still where its syscalls are slow (an emulated VM). Below its need the
+// child dies with "failed to create new OS thread". MinPids leaves room
+// for that.
 func ParsePids(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < MinPids {

@@ -1,7 +1,8 @@
 //go:build workshop || workshop06
 
 // Exercise for chapter 06: read README.md, write the TODOs, and run
-// `make chapter N=06` until it passes. (veth.go is the reference answer.)
+// `make chapter N=06` until it passes. (veth.go is the reference answer;
+// chapter.go plugs your code into the runtime.)
 // Given: address.go reserves 172.22.N.2/24 (ReserveAddress) and computes the
 // gateway (addresses); nat.go makes the shared rules (enableForwarding,
 // EnsureShared, natRules).
@@ -14,20 +15,9 @@ import (
 	"scratchcontainer/runtime/container"
 )
 
-// Chapter is chapter 06.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "veth",
-		Capability: "own network: veth pair, 172.22.N.2/24, routing and NAT",
-		Flags:      []string{"net"},
-		CloneFlags: 0, // TODO: a new network namespace (unix.CLONE_NEWNET)
-		Namespaces: []string{"net"},
-		Prepare:    ReserveAddress,
-		Attach:     Connect,
-		Enter:      ConfigureInside,
-		Release:    Disconnect,
-	}
-}
+// cloneFlags are the namespaces clone(2) gives the child.
+// TODO: a new network namespace (unix.CLONE_NEWNET).
+const cloneFlags = 0
 
 // Connect runs on the host once the child exists, in its new network
 // namespace.

@@ -53,7 +53,7 @@ func natRules() []Rule {
 }
 
 // EnsureShared makes rules exist, once per host. Each iptables command is a
-// process of its own and costs a millisecond or more, so the common case is
+// process of its own that reads the whole table, so the common case is
 // one check per table: the table's last rule, added last, is there (a
 // table is flushed whole, `iptables -t nat -F`, or not at all). Otherwise,
 // under a lock (go-iptables' AppendUnique is check-then-append: two runtimes
@@ -63,7 +63,7 @@ func EnsureShared(c *container.Container, ipt *iptables.IPTables, rules []Rule) 
 		return nil
 	}
 	c.Trace("flock %s/iptables.lock", container.StateRoot)
-	unlock, err := container.Lock("iptables.lock")
+	unlock, err := LockIPTables()
 	if err != nil {
 		return err
 	}
@@ -92,6 +92,14 @@ func EnsureShared(c *container.Container, ipt *iptables.IPTables, rules []Rule) 
 	}
 	return nil
 }
+
+// LockIPTables serialises this host's iptables changes between runtimes:
+// go-iptables' AppendUnique is check-then-append, and under the nft backend
+// a listing that meets another runtime's change half made fails ("chain is
+// incompatible"). Call unlock when done. A second Lock in the same process
+// waits for the first: EnsureShared takes it itself, so call EnsureShared
+// before taking it, never while holding it.
+func LockIPTables() (unlock func(), err error) { return container.Lock("iptables.lock") }
 
 // allThere checks the last rule of each table.
 func allThere(c *container.Container, ipt *iptables.IPTables, rules []Rule) bool {

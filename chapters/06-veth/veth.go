@@ -42,22 +42,9 @@ import (
 	"scratchcontainer/runtime/container"
 )
 
-// Chapter is chapter 06.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "veth",
-		Capability: "own network: veth pair, 172.22.N.2/24, routing and NAT",
-		Flags:      []string{"net"},
-		// -net none gets a namespace too, with only lo: no network at all.
-		CloneFlags: unix.CLONE_NEWNET,
-		Namespaces: []string{"net"},
-		Prepare:    ReserveAddress,
-		Attach:     Connect,
-		Enter:      ConfigureInside,
-		Release:    Disconnect,
-		Inspect:    Inspect,
-	}
-}
+// cloneFlags asks clone(2) for a new network namespace: the child starts
+// with only lo, down. -net none gets one too, with only lo: no network at all.
+const cloneFlags = unix.CLONE_NEWNET
 
 // Connect runs on the host once the child exists, in its new network
 // namespace: it makes the veth pair, addresses and raises the host's end,
@@ -148,9 +135,9 @@ func ConfigureInside(c *container.Container) error {
 // the kernel unregisters both ends of the pair: there is nothing left for
 // the runtime to delete. Deleting the host's end ourselves would only race
 // the kernel to the same work, and unregistering a device waits for an RCU
-// grace period: about 20 ms here, twice what the whole network costs a
-// short container otherwise. The kernel does it a few milliseconds after we
-// return; ReserveAddress skips an N whose pair is still on its way out.
+// grace period: every container's exit would wait for it (the lesson's
+// measurements say how long). The kernel does it shortly after we return;
+// ReserveAddress skips an N whose pair is still on its way out.
 //
 // gc is different: it releases a container whose runtime died, perhaps long
 // ago or with the namespace held open by someone else, so it deletes a host

@@ -1,11 +1,13 @@
 //go:build workshop || workshop07
 
 // Exercise for chapter 07: read README.md, write the TODOs, and run
-// `make chapter N=07` until it passes. (publish.go is the reference answer.)
+// `make chapter N=07` until it passes. (publish.go is the reference answer;
+// chapter.go plugs your code into the runtime.)
 // Given: ports.go parses and reserves the ports (ReservePorts, saved),
-// rules.go the iptables pieces (DNATChain, dnat, comment, ruleSpec,
+// rules.go the iptables pieces (DNATChain, dnat, Comment, ruleSpec,
 // notExist), and chapter 06 the shared-rule machinery (veth.Rule,
-// veth.EnsureShared) and the names (veth.Pool, veth.HostLink).
+// veth.EnsureShared), the lock every other iptables change takes
+// (veth.LockIPTables) and the names (veth.Pool, veth.HostLink).
 
 package publish
 
@@ -15,18 +17,6 @@ import (
 	veth "scratchcontainer/chapters/06-veth"
 	"scratchcontainer/runtime/container"
 )
-
-// Chapter is chapter 07.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "publish",
-		Capability: "published ports: host port to container port, from anywhere",
-		Flags:      []string{"publish", "p"},
-		Prepare:    ReservePorts,
-		Attach:     Publish,
-		Release:    Unpublish,
-	}
-}
 
 // sharedRules are the rules every published port needs, whichever the
 // container: made once per host by veth.EnsureShared.
@@ -51,15 +41,16 @@ func Publish(c *container.Container) error {
 	// TODO:
 	//  1. write "1" to /proc/sys/net/ipv4/conf/<veth.HostLink(c.ID)>/route_localnet
 	//  2. ipt, err := iptables.New(); veth.EnsureShared(c, ipt, sharedRules())
-	//  3. for each port of saved(c): ipt.Append("nat", DNATChain, dnat(c.ID, p, address)...)
+	//  3. unlock, err := veth.LockIPTables(); defer unlock(): one iptables at a time
+	//  4. for each port of saved(c): ipt.Append("nat", DNATChain, dnat(c.ID, p, address)...)
 	//     with address the container's, from c.Resources["address"] without "/24"
 	return errors.New("chapter 07 exercise: Publish is not written yet (chapters/07-publish/exercise.go)")
 }
 
 // Unpublish runs on the host after exit, and again from gc.
 func Unpublish(c *container.Container) error {
-	// TODO: list DNATChain (ipt.List("nat", DNATChain)); delete every rule
-	// that carries comment(c.ID), handing ruleSpec(rule) to ipt.Delete. A
+	// TODO: under veth.LockIPTables(), list DNATChain (ipt.List("nat", DNATChain)); delete every rule
+	// that carries Comment(c.ID), handing ruleSpec(rule) to ipt.Delete. A
 	// chain or rule already gone (notExist) is fine.
 	return nil
 }

@@ -35,7 +35,7 @@ func Inspect(c *container.Container) []container.Fact {
 		return append(facts, container.Fact{Name: "rule", Value: err.Error()})
 	}
 	for _, rule := range rules {
-		if strings.Contains(rule, comment(c.ID)) {
+		if strings.Contains(rule, Comment(c.ID)) {
 			facts = append(facts, container.Fact{Name: "rule", Value: "-t nat " + rule, Source: "iptables -t nat -S " + DNATChain})
 		}
 	}

@@ -48,19 +48,6 @@ import (
 	"scratchcontainer/runtime/container"
 )
 
-// Chapter is chapter 07.
-func Chapter() container.Chapter {
-	return container.Chapter{
-		Name:       "publish",
-		Capability: "published ports: host port to container port, from anywhere",
-		Flags:      []string{"publish", "p"},
-		Prepare:    ReservePorts,
-		Attach:     Publish,
-		Release:    Unpublish,
-		Inspect:    Inspect,
-	}
-}
-
 // sharedRules are the rules every published port needs, whichever the
 // container. They name only the pool and loopback, so they are made once
 // and stay; the jumps from the built-in chains come last (veth.EnsureShared
@@ -109,10 +96,9 @@ func Publish(c *container.Container) error {
 	if err := veth.EnsureShared(c, ipt, sharedRules()); err != nil {
 		return err
 	}
-	// One iptables at a time: under the nft backend, a listing that meets
-	// another runtime's change half made fails ("chain is incompatible").
+	// One iptables at a time (see veth.LockIPTables).
 	c.Trace("flock %s/iptables.lock", container.StateRoot)
-	unlock, err := container.Lock("iptables.lock")
+	unlock, err := veth.LockIPTables()
 	if err != nil {
 		return err
 	}
@@ -142,7 +128,7 @@ func Unpublish(c *container.Container) error {
 		return fmt.Errorf("iptables: %w", err)
 	}
 	c.Trace("flock %s/iptables.lock", container.StateRoot)
-	unlock, err := container.Lock("iptables.lock")
+	unlock, err := veth.LockIPTables()
 	if err != nil {
 		return err
 	}
@@ -164,7 +150,7 @@ func Unpublish(c *container.Container) error {
 	}
 	var errs []error
 	for _, rule := range rules {
-		if !strings.Contains(rule, comment(c.ID)) {
+		if !strings.Contains(rule, Comment(c.ID)) {
 			continue
 		}
 		// gc may race us to the same rule: gone is fine.

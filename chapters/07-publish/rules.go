@@ -12,8 +12,8 @@ import (
 // DNATChain holds one DNAT rule per published port, for new connections to
 // the host's own addresses, from wherever they come. One rule, not one in
 // PREROUTING and one in OUTPUT: with the nft backend each delete waits for
-// the kernel's RCU grace period (about 18 ms here), and the container's
-// release waits for its deletes.
+// the kernel's RCU grace period, and the container's release waits for its
+// deletes.
 const DNATChain = "SCRATCH-DNAT"
 
 // dnat is the rule that sends new connections to host port p.Host on to
@@ -21,12 +21,14 @@ const DNATChain = "SCRATCH-DNAT"
 func dnat(id string, p Port, address string) []string {
 	return []string{
 		"-p", p.Proto, "--dport", strconv.Itoa(p.Host),
-		"-m", "comment", "--comment", comment(id),
+		"-m", "comment", "--comment", Comment(id),
 		"-j", "DNAT", "--to-destination", net.JoinHostPort(address, strconv.Itoa(p.Container)),
 	}
 }
 
-func comment(id string) string { return "scratchcontainer:" + id }
+// Comment is the comment every iptables rule of container id carries: how
+// Unpublish, gc and the tests find exactly its rules.
+func Comment(id string) string { return "scratchcontainer:" + id }
 
 // notExist reports whether iptables failed because the chain or rule is
 // not there.

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,7 +22,7 @@ import (
 
 const usage = `usage:
   scratchcontainer run [flags] <rootfs> <command> [args...]
-  scratchcontainer ps                      running containers
+  scratchcontainer ps [-format json]       running containers (json: their saved records)
   scratchcontainer inspect [--format json] <id>   a running container as the host sees it, chapter by chapter
   scratchcontainer exec [-trace] <id> <command>   run a command inside a running container
   scratchcontainer gc [-trace]             release what containers whose runtime died left behind
@@ -86,6 +87,16 @@ func run(args []string, course []container.Chapter) (int, error) {
 		}
 		return container.Exec(rest[0], rest[1:], trace)
 	case "ps":
+		format, err := parsePs(rest)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		if format == "json" {
+			return 0, psJSON(os.Stdout)
+		}
 		return 0, ps(os.Stdout)
 	case "inspect":
 		return 0, inspect(os.Stdout, rest, course)
@@ -196,18 +207,53 @@ func flagsOff(fs *flag.FlagSet, course []container.Chapter, on int) error {
 	return err
 }
 
+// parsePs reads `ps`'s one flag: -format table (the default) or json.
+func parsePs(args []string) (format string, err error) {
+	fs := flag.NewFlagSet("ps", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&format, "format", "table", "`FORMAT`: table, or json (the saved records of the running containers, for scripts)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stderr)
+			fs.PrintDefaults()
+			return "", err
+		}
+		return "", usageError("ps: %v", err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return "", usageError("ps takes no arguments, got %q", fs.Arg(0))
+	case format != "table" && format != "json":
+		return "", usageError("ps -format %q: use table or json", format)
+	}
+	return format, nil
+}
+
+// running lists the containers whose runtime is alive and whose command
+// runs.
+func running() ([]*container.Container, error) {
+	all, err := container.List()
+	if err != nil {
+		return nil, err
+	}
+	var live []*container.Container
+	for _, c := range all {
+		if c.Running && !c.Orphaned() {
+			live = append(live, c)
+		}
+	}
+	return live, nil
+}
+
 // ps prints one line per running container.
 func ps(out io.Writer) error {
-	all, err := container.List()
+	live, err := running()
 	if err != nil {
 		return err
 	}
 	w := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tPID\tADDRESS\tPORTS\tAGE\tCOMMAND")
-	for _, c := range all {
-		if !c.Running || c.Orphaned() {
-			continue
-		}
+	for _, c := range live {
 		age := "-"
 		if fi, err := os.Stat(c.StateDir()); err == nil {
 			age = time.Since(fi.ModTime()).Round(time.Second).String()
@@ -223,4 +269,31 @@ func ps(out io.Writer) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, strconv.Itoa(c.Pid), addr, ports, age, strings.Join(c.Config.Args, " "))
 	}
 	return w.Flush()
+}
+
+// psJSON prints the saved records of the running containers as a JSON
+// array, one record a line, so that scripts ask the runtime for the names
+// of what it made (Resources: "cgroup", "address", ...) instead of
+// rebuilding them, with jq or with grep alone.
+func psJSON(out io.Writer) error {
+	live, err := running()
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("[")
+	for i, c := range live {
+		record, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+		b.Write(record)
+	}
+	b.WriteString("\n]\n")
+	_, err = io.WriteString(out, b.String())
+	return err
 }

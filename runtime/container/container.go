@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 )
 
 // Config is what the user asked for on the command line.
@@ -121,6 +122,17 @@ func StatusOf(err error) int {
 		return e.Status
 	}
 	return StatusRuntimeFailed
+}
+
+// UnwrapPath drops the operation and path from an *os.PathError, for a
+// message that names them already: "rootfs /x: no such file or
+// directory", not "rootfs /x: stat /x: no such file or directory".
+func UnwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // NewID returns a container ID: 12 random lower-case hex characters.

@@ -30,10 +30,13 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
 
+	cgroups "scratchcontainer/chapters/05-cgroups"
+	veth "scratchcontainer/chapters/06-veth"
+	publish "scratchcontainer/chapters/07-publish"
+	"scratchcontainer/internal/rootfs"
 	"scratchcontainer/runtime/cli"
 	"scratchcontainer/runtime/container"
 	"scratchcontainer/runtime/host"
-	"scratchcontainer/runtime/rootfs"
 )
 
 // patience is how long a script command waits for a container or a port:
@@ -227,7 +230,7 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Setenv("PID", fmt.Sprint(c.Pid))
 				ts.Setenv("RUNTIME_PID", fmt.Sprint(c.RuntimePid))
 				ts.Setenv("ADDRESS", strings.Split(c.Resources["address"], "/")[0])
-				ts.Setenv("VETH", "sc-"+c.ID[:8])
+				ts.Setenv("VETH", veth.HostLink(c.ID))
 				return
 			}
 		}
@@ -468,12 +471,19 @@ func nothingLeft(ts *testscript.TestScript, id string) {
 	if _, err := os.Stat(filepath.Join(container.StateRoot, id)); err == nil {
 		left = append(left, "state directory")
 	}
-	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/scratchcontainer/" + id)
-	more, _ := filepath.Glob("/sys/fs/cgroup/scratchcontainer/" + id)
-	left = append(left, append(cgroups, more...)...)
+	// The names come from the chapters that make them: one place each.
+	d, err := cgroups.Detect()
+	if err != nil {
+		ts.Fatalf("nothingleft: cannot look for cgroups: %v", err)
+	}
+	for _, dir := range d.Dirs(id) {
+		if _, err := os.Stat(dir); err == nil {
+			left = append(left, dir)
+		}
+	}
 	// The kernel removes a veth pair with the container's network
 	// namespace, a few milliseconds after the runtime returns.
-	link := "sc-" + id[:8]
+	link := veth.HostLink(id)
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if _, err := net.InterfaceByName(link); err != nil {
 			link = ""
@@ -488,8 +498,8 @@ func nothingLeft(ts *testscript.TestScript, id string) {
 	if err != nil {
 		ts.Fatalf("nothingleft: cannot list the iptables rules: iptables-save: %v (make deps installs iptables)", err)
 	}
-	if strings.Contains(string(out), "scratchcontainer:"+id) {
-		left = append(left, "iptables rules with comment scratchcontainer:"+id)
+	if strings.Contains(string(out), publish.Comment(id)) {
+		left = append(left, "iptables rules with comment "+publish.Comment(id))
 	}
 	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), id) {
 		left = append(left, "a mount naming "+id)

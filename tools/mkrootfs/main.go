@@ -1,8 +1,8 @@
 // Command mkrootfs builds root filesystems for the demo and for learners:
 //
-//	go run ./runtime/rootfs/mkrootfs build/rootfs                    # busybox
-//	go run ./runtime/rootfs/mkrootfs -helpers testdata/helpers build/rootfs # + the test helpers
-//	go run ./runtime/rootfs/mkrootfs -host "bash ls" build/rootfs-host # host programs and their libraries
+//	go run ./tools/mkrootfs build/rootfs                    # busybox
+//	go run ./tools/mkrootfs -helpers testdata/helpers build/rootfs # + the test helpers
+//	go run ./tools/mkrootfs -host "bash ls" build/rootfs-host # host programs and their libraries
 package main
 
 import (
@@ -11,7 +11,7 @@ import (
 	"os"
 	"strings"
 
-	"scratchcontainer/runtime/rootfs"
+	"scratchcontainer/internal/rootfs"
 )
 
 func main() {

@@ -1,0 +1,87 @@
+package proc
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"scratchcontainer/runtime/container"
+)
+
+// safe are the flags of a kernel file system no program is run from: no
+// set-user-ID programs, no device nodes, nothing executable.
+const safe = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+
+// Mount options of what MakeDev mounts. /dev holds only device nodes and
+// links, and /dev/shm is memory the container's processes share: both are
+// small. newinstance gives the container a devpts of its own, whose ptmx
+// anyone may open: ptys are numbered from 0 and the host's terminals are
+// not in it.
+const (
+	devOptions    = "mode=755,size=65536k"
+	devptsOptions = "newinstance,ptmxmode=0666,mode=0620"
+	shmOptions    = "mode=1777,size=65536k"
+)
+
+// A device is a character device node in /dev.
+type device struct {
+	name         string
+	major, minor uint32
+}
+
+// devices are the nodes every program assumes, numbered as the kernel's
+// Documentation/admin-guide/devices.txt has them.
+func devices() []device {
+	return []device{
+		{"null", 1, 3},    // discards writes, reads as empty
+		{"zero", 1, 5},    // reads as zeros
+		{"full", 1, 7},    // every write fails: no space left on device
+		{"random", 1, 8},  // random bytes
+		{"urandom", 1, 9}, // random bytes, never blocks
+		{"tty", 5, 0},     // the process's controlling terminal
+	}
+}
+
+// A link is a symbolic link in /dev.
+type link struct{ name, target string }
+
+// links are the links shells and programs expect in /dev.
+func links() []link {
+	return []link{
+		{"/dev/fd", "/proc/self/fd"},
+		{"/dev/stdin", "/proc/self/fd/0"},
+		{"/dev/stdout", "/proc/self/fd/1"},
+		{"/dev/stderr", "/proc/self/fd/2"},
+		{"/dev/ptmx", "pts/ptmx"}, // the multiplexer of our own devpts
+	}
+}
+
+// maskedPaths leak host memory or state; readonlyPaths configure the host's
+// kernel. They are runc's defaults: the OCI runtime spec's maskedPaths and
+// readonlyPaths that Docker and containerd send.
+func maskedPaths() []string {
+	return []string{
+		"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
+		"/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+		"/sys/firmware", "/sys/devices/virtual/powercap",
+	}
+}
+
+func readonlyPaths() []string {
+	return []string{
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	}
+}
+
+// mount is mount(2), its error naming what was mounted where.
+func mount(c *container.Container, source, target, fstype string, flags uintptr, data string) error {
+	c.Trace("mount(%q, %q, %q, %v, %q)", source, target, fstype, container.MountFlags(flags), data)
+	if err := unix.Mount(source, target, fstype, flags, data); err != nil {
+		if data != "" {
+			data = " -o " + data
+		}
+		return fmt.Errorf("mount -t %s %s %s%s: %w", fstype, source, target, data, err)
+	}
+	return nil
+}

@@ -1,0 +1,17 @@
+package publish
+
+import "scratchcontainer/runtime/container"
+
+// Chapter is chapter 07. sharedRules, Publish and Unpublish are the
+// chapter's own code: publish.go has them, or exercise.go in the workshop.
+func Chapter() container.Chapter {
+	return container.Chapter{
+		Name:       "publish",
+		Capability: "published ports: host port to container port, from anywhere",
+		Flags:      []string{"publish", "p"},
+		Prepare:    ReservePorts,
+		Attach:     Publish,
+		Release:    Unpublish,
+		Inspect:    Inspect,
+	}
+}
