@@ -16,6 +16,7 @@ func Chapter() container.Chapter {
 		Capability: "own hostname",
 		CloneFlags: 0, // TODO: ask clone(2) for a new UTS namespace (unix.CLONE_NEWUTS)
 		Enter:      SetHostname,
+		Join:       JoinUTS,
 	}
 }
 

@@ -26,6 +26,7 @@ func Chapter() container.Chapter {
 		Capability: "own hostname",
 		CloneFlags: unix.CLONE_NEWUTS,
 		Enter:      SetHostname,
+		Join:       JoinUTS,
 	}
 }
 

@@ -17,5 +17,6 @@ func Chapter() container.Chapter {
 		// TODO: ask clone(2) for a new PID namespace, so that the child,
 		// and the command it execs, is PID 1 there.
 		CloneFlags: 0,
+		Join:       JoinPID,
 	}
 }

@@ -33,5 +33,6 @@ func Chapter() container.Chapter {
 		Name:       "pid",
 		Capability: "own process IDs: the command is PID 1",
 		CloneFlags: unix.CLONE_NEWPID,
+		Join:       JoinPID,
 	}
 }

@@ -19,6 +19,7 @@ func Chapter() container.Chapter {
 		CloneFlags: 0, // TODO: a new mount namespace (unix.CLONE_NEWNS)
 		Prepare:    CheckRootfs,
 		Enter:      PivotRoot,
+		Join:       JoinMount,
 	}
 }
 

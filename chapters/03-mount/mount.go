@@ -43,6 +43,7 @@ func Chapter() container.Chapter {
 		CloneFlags: unix.CLONE_NEWNS,
 		Prepare:    CheckRootfs,
 		Enter:      PivotRoot,
+		Join:       JoinMount,
 	}
 }
 

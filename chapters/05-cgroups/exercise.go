@@ -22,6 +22,7 @@ func Chapter() container.Chapter {
 		Capability: "limits: CPU, memory and processes, with cgroup v1 or v2",
 		Prepare:    Create,
 		Attach:     Join,
+		Join:       JoinExec,
 		Exited:     ExplainOOM,
 		Release:    Remove,
 	}

@@ -23,6 +23,7 @@ func Chapter() container.Chapter {
 		Prepare:    ReserveAddress,
 		Attach:     Connect,
 		Enter:      ConfigureInside,
+		Join:       JoinNet,
 		Release:    Disconnect,
 	}
 }

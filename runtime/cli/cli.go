@@ -78,7 +78,7 @@ func run(args []string, course []container.Chapter) (int, error) {
 		if len(rest) < 2 {
 			return 0, usageError("exec: give a container ID and a command: scratchcontainer exec <id> <command> [args...]")
 		}
-		return container.Exec(rest[0], rest[1:])
+		return container.Exec(rest[0], rest[1:], course)
 	case "ps":
 		return 0, ps(os.Stdout)
 	case "gc":

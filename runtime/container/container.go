@@ -50,6 +50,7 @@ type Container struct {
 //
 //	host:  Prepare ─ clone(CloneFlags) ─ Attach ─ release child ─ wait ─ Exited ─ Release
 //	child:                        Enter ─ exec(command)
+//	exec:  Join ─ fork+exec(command)        (scratchcontainer exec, into a running one)
 type Chapter struct {
 	Name       string  // the package's name: "uts", "pid", ...
 	Capability string  // one line for the course map
@@ -63,6 +64,12 @@ type Chapter struct {
 	Attach func(c *Container) error
 	// Enter runs inside the child, in its new namespaces, before exec.
 	Enter func(c *Container) error
+	// Join runs in `scratchcontainer exec`, on the one locked thread that
+	// then forks the command: it says how to enter what the chapter made
+	// (setns(2) into its namespace, a write into its cgroup, the same
+	// restrictions Enter applied). Hooks run in chapter order, so a later
+	// chapter may give up a privilege an earlier one still needed.
+	Join func(c *Container) error
 	// Exited runs on the host after the command exited; it may explain
 	// the exit (out of memory) and return a different status.
 	Exited func(c *Container, status int) int
