@@ -111,7 +111,7 @@ func parseRun(args []string, chapters int) (container.Config, error) {
 	cfg := container.Config{Chapters: chapters}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var env, publish stringList
+	var env, publish, capAdd, capDrop stringList
 	fs.StringVar(&cfg.Hostname, "hostname", "", "hostname `NAME` (default: the container ID)")
 	fs.StringVar(&cfg.CPUs, "cpus", "", "`N` CPUs, decimal (default: 20% of the host's CPUs)")
 	fs.StringVar(&cfg.Memory, "memory", "", "memory limit `SIZE`, bytes or with k/m/g suffix (default 2g)")
@@ -122,6 +122,9 @@ func parseRun(args []string, chapters int) (container.Config, error) {
 	fs.Var(&env, "e", "set `KEY=VALUE` in the command's environment, repeatable")
 	fs.StringVar(&cfg.Dir, "w", "", "working `DIR` inside the container (absolute)")
 	fs.BoolVar(&cfg.Init, "init", false, "run a minimal init as PID 1 in front of the command")
+	fs.Var(&capAdd, "cap-add", "give the container capability `CAP` (NET_ADMIN, ..., or ALL), repeatable")
+	fs.Var(&capDrop, "cap-drop", "take capability `CAP` away (or ALL), repeatable")
+	fs.BoolVar(&cfg.Privileged, "privileged", false, "every capability, no seccomp filter, no device rules: root on the host")
 	fs.IntVar(&cfg.Chapters, "chapter", chapters, fmt.Sprintf("run chapters 1..`N` only (1-%d)", chapters))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -132,7 +135,7 @@ func parseRun(args []string, chapters int) (container.Config, error) {
 		}
 		return cfg, usageError("run: %v", err)
 	}
-	cfg.Env, cfg.Publish = env, publish
+	cfg.Env, cfg.Publish, cfg.CapAdd, cfg.CapDrop = env, publish, capAdd, capDrop
 
 	switch {
 	case fs.NArg() < 1:

@@ -28,6 +28,10 @@ type Config struct {
 	Publish  []string // -publish specs as given: hostPort:containerPort[/proto]
 	Init     bool     // run a minimal init as PID 1 in front of the command
 	Chapters int      // run chapters 1..Chapters only
+
+	CapAdd     []string // -cap-add names as given (NET_ADMIN, CAP_NET_ADMIN, ALL)
+	CapDrop    []string // -cap-drop names as given
+	Privileged bool     // every capability, no seccomp filter, no device rules
 }
 
 // Container is one running container: the user's Config plus what the
