@@ -37,7 +37,7 @@ func TestDeviceProgram(t *testing.T) {
 	cg, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	require.NoError(t, err)
 	defer unix.Close(cg)
-	cmd := exec.Command("/bin/sh", "-c", "cat /dev/null && echo null opens; head -c 1 /dev/kmsg >/dev/null 2>&1 || echo kmsg refused")
+	cmd := exec.Command("/bin/sh", "-c", "cat /dev/null && echo null opens; (exec 3</dev/kmsg) 2>/dev/null && echo kmsg opens || echo kmsg refused")
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg}
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
