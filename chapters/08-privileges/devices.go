@@ -80,7 +80,8 @@ func LimitDevices(c *container.Container) error {
 }
 
 // writeDevicesV1 makes dir and writes "a" to devices.deny (deny all),
-// then each rule to devices.allow. Another container's exit may remove
+// then the rules to devices.allow, one write(2) each (the kernel takes one
+// rule per write) on one open file. Another container's exit may remove
 // scratchcontainer/ between our two mkdirs: then we try again.
 func writeDevicesV1(dir string, rules []deviceRule) error {
 	var err error
@@ -92,19 +93,19 @@ func writeDevicesV1(dir string, rules []deviceRule) error {
 	if err != nil {
 		return fmt.Errorf("devices cgroup: %w (is the devices controller mounted at %s?)", err, devicesV1Root)
 	}
-	write := func(file, value string) error {
-		path := filepath.Join(dir, file)
-		if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
-			return fmt.Errorf("write %q to %s: %w", value, path, errors.Unwrap(err))
-		}
-		return nil
+	deny := filepath.Join(dir, "devices.deny")
+	if err := os.WriteFile(deny, []byte("a"), 0o644); err != nil {
+		return fmt.Errorf("write \"a\" to %s: %w", deny, errors.Unwrap(err))
 	}
-	if err := write("devices.deny", "a"); err != nil {
-		return err
+	allow := filepath.Join(dir, "devices.allow")
+	f, err := os.OpenFile(allow, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", allow, errors.Unwrap(err))
 	}
+	defer f.Close()
 	for _, r := range rules {
-		if err := write("devices.allow", r.String()); err != nil {
-			return err
+		if _, err := f.WriteString(r.String()); err != nil {
+			return fmt.Errorf("write %q to %s: %w", r.String(), allow, errors.Unwrap(err))
 		}
 	}
 	return nil
