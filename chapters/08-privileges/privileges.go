@@ -70,9 +70,9 @@ func Confine(c *container.Container) error {
 }
 
 // restrict cuts this thread's capabilities to the container's set, sets
-// no_new_privs, and installs the seccomp filter: in that order, as the
-// filter will refuse prctl's friends, and no_new_privs is what lets a
-// process without CAP_SYS_ADMIN install a filter.
+// no_new_privs, and installs the seccomp filter, in that order: no_new_privs
+// is what lets a thread that just gave up CAP_SYS_ADMIN install a filter,
+// and the filter comes last, once the runtime needs nothing it refuses.
 func restrict(cfg container.Config) error {
 	if cfg.Privileged {
 		return nil
