@@ -10,19 +10,21 @@ import (
 	cgroups "scratchcontainer/chapters/05-cgroups"
 	veth "scratchcontainer/chapters/06-veth"
 	publish "scratchcontainer/chapters/07-publish"
+	privileges "scratchcontainer/chapters/08-privileges"
 	"scratchcontainer/runtime/container"
 )
 
 // All returns every chapter, in course order.
 func All() []container.Chapter {
 	return []container.Chapter{
-		uts.Chapter(),     // 01: own hostname
-		pid.Chapter(),     // 02: own process IDs, the command is PID 1
-		mount.Chapter(),   // 03: own filesystem, pivot_root into the rootfs
-		proc.Chapter(),    // 04: own /proc, /dev and read-only /sys
-		cgroups.Chapter(), // 05: limits on CPU, memory and processes
-		veth.Chapter(),    // 06: own network: veth pair, routing and NAT
-		publish.Chapter(), // 07: host ports published into the container
+		uts.Chapter(),        // 01: own hostname
+		pid.Chapter(),        // 02: own process IDs, the command is PID 1
+		mount.Chapter(),      // 03: own filesystem, pivot_root into the rootfs
+		proc.Chapter(),       // 04: own /proc, /dev and read-only /sys
+		cgroups.Chapter(),    // 05: limits on CPU, memory and processes
+		veth.Chapter(),       // 06: own network: veth pair, routing and NAT
+		publish.Chapter(),    // 07: host ports published into the container
+		privileges.Chapter(), // 08: root inside is not root on the host
 	}
 }
 

@@ -11,6 +11,7 @@ func Chapter() container.Chapter {
 		CloneFlags: cloneFlags,
 		Namespaces: []string{"uts"},
 		Enter:      SetHostname,
+		Join:       JoinUTS,
 		Inspect:    Inspect,
 	}
 }

@@ -10,6 +10,7 @@ func Chapter() container.Chapter {
 		Capability: "own process IDs: the command is PID 1",
 		CloneFlags: cloneFlags,
 		Namespaces: []string{"pid"},
+		Join:       JoinPID,
 		Inspect:    Inspect,
 	}
 }

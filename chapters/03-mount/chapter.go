@@ -12,6 +12,7 @@ func Chapter() container.Chapter {
 		Namespaces: []string{"mnt"},
 		Prepare:    CheckRootfs,
 		Enter:      PivotRoot,
+		Join:       JoinMount,
 		Inspect:    Inspect,
 	}
 }

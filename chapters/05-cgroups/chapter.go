@@ -17,6 +17,7 @@ func Chapter() container.Chapter {
 		Attach:     Join,
 		Exited:     ExplainOOM,
 		Release:    Remove,
+		Join:       JoinExec,
 		Inspect:    Inspect,
 	}
 }

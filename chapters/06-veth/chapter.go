@@ -15,6 +15,7 @@ func Chapter() container.Chapter {
 		Attach:     Connect,
 		Enter:      ConfigureInside,
 		Release:    Disconnect,
+		Join:       JoinNet,
 		Inspect:    Inspect,
 	}
 }

@@ -146,15 +146,17 @@ func setup(template string) func(*testscript.Env) error {
 	}
 }
 
-// condition answers [root], [vm], [cgroup1], [cgroup2] and [exists:PATH]
-// (PATH exists on the host: a check of what the host has is skipped where it
-// lacks it, as /proc/acpi on arm64).
+// condition answers [root], [vm], [cgroup1], [cgroup2], [blockdev] and
+// [exists:PATH] (PATH exists on the host: a check of what the host has is
+// skipped where it lacks it, as /proc/acpi on arm64).
 func condition(cond string) (bool, error) {
 	if path, ok := strings.CutPrefix(cond, "exists:"); ok {
 		_, err := os.Stat(path)
 		return err == nil, nil
 	}
 	switch cond {
+	case "blockdev": // root on this host may open its root disk (some sandboxes forbid it)
+		return canOpenRootDisk(), nil
 	case "root":
 		return os.Geteuid() == 0, nil
 	case "vm": // the test VM of make vm-test (vagrant/vm-init.sh sets it)
@@ -165,7 +167,28 @@ func condition(cond string) (bool, error) {
 		mode := host.DetectCgroupMode()
 		return mode == host.CgroupV1 || mode == host.CgroupHybrid, nil
 	}
-	return false, fmt.Errorf("unknown condition %q: use root, vm, cgroup1, cgroup2 or exists:PATH", cond)
+	return false, fmt.Errorf("unknown condition %q: use root, vm, cgroup1, cgroup2, blockdev or exists:PATH", cond)
+}
+
+// canOpenRootDisk makes a node for the block device / lives on and opens
+// it for reading, as chapter 08's attack helper does in a container.
+func canOpenRootDisk() bool {
+	var st unix.Stat_t
+	if os.Geteuid() != 0 || unix.Stat("/", &st) != nil || unix.Major(st.Dev) == 0 {
+		return false
+	}
+	node := filepath.Join(os.TempDir(), "scratchcontainer-blockdev-probe")
+	os.Remove(node)
+	if unix.Mknod(node, unix.S_IFBLK|0o600, int(st.Dev)) != nil {
+		return false
+	}
+	defer os.Remove(node)
+	fd, err := unix.Open(node, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }
 
 // Commands are the script commands that look at containers from the host.

@@ -85,7 +85,7 @@ func run(args []string, course []container.Chapter) (int, error) {
 		if len(rest) < 2 {
 			return 0, usageError("exec: give a container ID and a command: scratchcontainer exec <id> <command> [args...]")
 		}
-		return container.Exec(rest[0], rest[1:], trace)
+		return container.Exec(rest[0], rest[1:], course, trace)
 	case "ps":
 		format, err := parsePs(rest)
 		if errors.Is(err, flag.ErrHelp) {
@@ -139,7 +139,7 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	cfg := container.Config{Chapters: chapters}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var env, publish stringList
+	var env, publish, capAdd, capDrop stringList
 	fs.StringVar(&cfg.Hostname, "hostname", "", "hostname `NAME` (default: the container ID)")
 	fs.StringVar(&cfg.CPUs, "cpus", "", "`N` CPUs, decimal (default: 20% of the host's CPUs)")
 	fs.StringVar(&cfg.Memory, "memory", "", "memory limit `SIZE`, bytes or with k/m/g suffix (default 2g)")
@@ -151,6 +151,9 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	fs.StringVar(&cfg.Dir, "w", "", "working `DIR` inside the container (absolute)")
 	fs.StringVar(&cfg.CIDFile, "cidfile", "", "write the container ID to `FILE` once it exists (as docker run --cidfile)")
 	fs.BoolVar(&cfg.Init, "init", false, "run a minimal init as PID 1 in front of the command")
+	fs.Var(&capAdd, "cap-add", "give the container capability `CAP` (NET_ADMIN, ..., or ALL), repeatable")
+	fs.Var(&capDrop, "cap-drop", "take capability `CAP` away (or ALL), repeatable")
+	fs.BoolVar(&cfg.Privileged, "privileged", false, "every capability, no seccomp filter, no device rules: root on the host")
 	fs.IntVar(&cfg.Chapters, "chapter", chapters, fmt.Sprintf("run chapters 1..`N` only (1-%d)", chapters))
 	fs.BoolVar(&cfg.Trace, "trace", false, "narrate every step on stderr: its chapter, the call, its time")
 	if err := fs.Parse(args); err != nil {
@@ -162,7 +165,7 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 		}
 		return cfg, usageError("run: %v", err)
 	}
-	cfg.Env, cfg.Publish = env, publish
+	cfg.Env, cfg.Publish, cfg.CapAdd, cfg.CapDrop = env, publish, capAdd, capDrop
 
 	switch {
 	case fs.NArg() < 1:

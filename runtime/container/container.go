@@ -31,6 +31,10 @@ type Config struct {
 	Chapters int      // run chapters 1..Chapters only
 	CIDFile  string   // -cidfile: write the container ID there once it exists
 	Trace    bool     // narrate each step on stderr (see Trace)
+
+	CapAdd     []string // -cap-add names as given (NET_ADMIN, CAP_NET_ADMIN, ALL)
+	CapDrop    []string // -cap-drop names as given
+	Privileged bool     // every capability, no seccomp filter, no device rules
 }
 
 // Container is one running container: the user's Config plus what the
@@ -58,6 +62,7 @@ type Container struct {
 //
 //	host:  Prepare ─ clone(CloneFlags) ─ Attach ─ release child ─ wait ─ Exited ─ Release
 //	child:                        Enter ─ exec(command)
+//	exec:  Join ─ fork+exec(command)        (scratchcontainer exec, into a running one)
 type Chapter struct {
 	Name       string  // the package's name: "uts", "pid", ...
 	Capability string  // one line for the course map
@@ -81,6 +86,12 @@ type Chapter struct {
 	Attach func(c *Container) error
 	// Enter runs inside the child, in its new namespaces, before exec.
 	Enter func(c *Container) error
+	// Join runs in `scratchcontainer exec`, on the one locked thread that
+	// then forks the command: it says how to enter what the chapter made
+	// (setns(2) into its namespace, a write into its cgroup, the same
+	// restrictions Enter applied). Hooks run in chapter order, so a later
+	// chapter may give up a privilege an earlier one still needed.
+	Join func(c *Container) error
 	// Exited runs on the host after the command exited; it may explain
 	// the exit (out of memory) and return a different status.
 	Exited func(c *Container, status int) int

@@ -306,6 +306,8 @@ func appendArg(b []byte, verb byte, arg any) []byte {
 		return appendInt(b, verb, v)
 	case uint32:
 		return appendInt(b, verb, int64(v))
+	case uint64:
+		return appendInt(b, verb, int64(v))
 	case uintptr:
 		return appendInt(b, verb, int64(v))
 	case bool:
