@@ -115,7 +115,7 @@ func nameFacts(c *container.Container) []container.Fact {
 		facts = append(facts, container.Fact{Name: "/etc/" + name, Value: value, Source: path})
 		for _, line := range strings.Split(string(mountinfo), "\n") {
 			// mountinfo(5): ID parent major:minor root mountpoint options ...
-			if f := strings.Fields(line); len(f) > 5 && f[3] == path {
+			if f := strings.Fields(line); len(f) > 5 && f[4] == "/etc/"+name {
 				facts = append(facts, container.Fact{Name: "mount", Value: f[3] + " on " + f[4] + " " + f[5], Source: fmt.Sprintf("/proc/%d/mountinfo", c.Pid)})
 			}
 		}
