@@ -139,14 +139,15 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	cfg := container.Config{Chapters: chapters}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var env, publish, capAdd, capDrop stringList
+	var env, publish, dns, capAdd, capDrop stringList
 	fs.StringVar(&cfg.Hostname, "hostname", "", "hostname `NAME` (default: the container ID)")
 	fs.StringVar(&cfg.CPUs, "cpus", "", "`N` CPUs, decimal (default: 20% of the host's CPUs)")
 	fs.StringVar(&cfg.Memory, "memory", "", "memory limit `SIZE`, bytes or with k/m/g suffix (default 2g)")
 	fs.StringVar(&cfg.Pids, "pids", "", "most `N` processes in the container (default 1024)")
 	fs.StringVar(&cfg.Net, "net", "veth", "network: `veth|none`")
-	fs.Var(&publish, "publish", "publish `hostPort:containerPort[/tcp|/udp]`, repeatable")
+	fs.Var(&publish, "publish", "publish `[hostIP:]hostPort:containerPort[/tcp|/udp]`, repeatable")
 	fs.Var(&publish, "p", "short for -publish")
+	fs.Var(&dns, "dns", "nameserver `IP` for the container's /etc/resolv.conf, repeatable (default: the host's)")
 	fs.Var(&env, "e", "set `KEY=VALUE` in the command's environment, repeatable")
 	fs.StringVar(&cfg.Dir, "w", "", "working `DIR` inside the container (absolute)")
 	fs.StringVar(&cfg.CIDFile, "cidfile", "", "write the container ID to `FILE` once it exists (as docker run --cidfile)")
@@ -165,7 +166,7 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 		}
 		return cfg, usageError("run: %v", err)
 	}
-	cfg.Env, cfg.Publish, cfg.CapAdd, cfg.CapDrop = env, publish, capAdd, capDrop
+	cfg.Env, cfg.Publish, cfg.DNS, cfg.CapAdd, cfg.CapDrop = env, publish, dns, capAdd, capDrop
 
 	switch {
 	case fs.NArg() < 1:

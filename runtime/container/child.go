@@ -44,6 +44,11 @@ func Child(course []Chapter) error {
 	// execve closes this one: that tells the host the command runs.
 	unix.CloseOnExec(execFd)
 
+	if err := c.cloneHostFiles(); err != nil {
+		return err
+	}
+	defer c.closeHostFiles()
+
 	c.crashPoint("entering")
 	for i, ch := range course[:c.Config.Chapters] {
 		if ch.Enter != nil {
@@ -53,6 +58,7 @@ func Child(course []Chapter) error {
 			}
 		}
 	}
+	c.closeHostFiles()
 	if c.Config.Dir != "" {
 		c.traceRuntime("chdir(%q)", c.Config.Dir)
 		if err := os.Chdir(c.Config.Dir); err != nil {

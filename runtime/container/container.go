@@ -26,7 +26,8 @@ type Config struct {
 	Memory   string   // -memory as given; empty: the default
 	Pids     string   // -pids as given; empty: the default
 	Net      string   // "veth" or "none"
-	Publish  []string // -publish specs as given: hostPort:containerPort[/proto]
+	Publish  []string // -publish specs as given: [hostIP:]hostPort:containerPort[/proto]
+	DNS      []string // -dns nameservers as given; empty: the host's
 	Init     bool     // run a minimal init as PID 1 in front of the command
 	Chapters int      // run chapters 1..Chapters only
 	CIDFile  string   // -cidfile: write the container ID there once it exists
@@ -54,7 +55,12 @@ type Container struct {
 	// (e.g. "cgroup", "address"), so a crash loses nothing.
 	Resources map[string]string
 
-	trace *tracer // -trace; nil when off
+	// HostFiles are files a chapter wrote into the state directory for
+	// the child to mount (see WriteHostFile).
+	HostFiles []string `json:",omitempty"`
+
+	trace     *tracer
+	hostFiles map[string]int // in the child: HostFiles, cloned as mounts
 }
 
 // A Chapter adds one capability to a container. Each hook is optional and
