@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -45,7 +46,29 @@ func Prepare(c *container.Container) error {
 			return err
 		}
 	}
-	return nil
+	return reachable(c)
+}
+
+// reachable checks that the container's root, an ordinary user on the host
+// (neither owner nor group of the host's directories), may search every
+// directory above the rootfs: chapter 03 looks the rootfs up by its path
+// from inside the user namespace, and a directory closed to others (a
+// temporary directory, 0700) would stop it there.
+func reachable(c *container.Container) error {
+	c.Trace("stat each directory above %s: searchable by others (o+x)?", c.Config.Rootfs)
+	for dir := filepath.Dir(c.Config.Rootfs); ; dir = filepath.Dir(dir) {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("rootfs %s: %w", c.Config.Rootfs, err)
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("rootfs %s: the container's root (host uid %s) cannot reach it: %s is %s, closed to others (chmod o+x %s, or run with -userns host)",
+				c.Config.Rootfs, strings.Fields(c.Resources["uid_map"])[1], dir, fi.Mode(), dir)
+		}
+		if dir == "/" {
+			return nil
+		}
+	}
 }
 
 // ReadRange reads the subordinate range of owner from file (subuid(5):
