@@ -2,6 +2,8 @@ package userns
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -22,7 +24,6 @@ func Chapter() container.Chapter {
 		Namespaces: []string{"user"},
 		Prepare:    Prepare,
 		Attach:     Attach,
-		Join:       JoinUser,
 		Inspect:    Inspect,
 	}
 }
@@ -37,6 +38,15 @@ func Attach(c *container.Container) error {
 		return err
 	}
 	return MountRootfs(c)
+}
+
+// first is the first host ID of a map line "0 100000 65536".
+func first(line string) (int, error) {
+	f := strings.Fields(line)
+	if len(f) != 3 {
+		return 0, fmt.Errorf("map %q: want \"inside outside count\"", line)
+	}
+	return strconv.Atoi(f[1])
 }
 
 // shareStdio gives the container's root the pipes and sockets the runtime
