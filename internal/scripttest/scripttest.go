@@ -144,6 +144,16 @@ func setup(template string) func(*testscript.Env) error {
 		if err := rootfs.Copy(template, dir); err != nil {
 			return err
 		}
+		// The container's root in a user namespace (chapter 09) is an
+		// ordinary user on the host: it must be able to search the
+		// directories above its rootfs, which go test makes 0700.
+		for d := env.WorkDir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+			if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+				if err := os.Chmod(d, fi.Mode().Perm()|0o011); err != nil {
+					return err
+				}
+			}
+		}
 		b := make([]byte, 4)
 		rand.Read(b)
 		env.Setenv("ROOTFS", dir)

@@ -155,6 +155,7 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	fs.Var(&capAdd, "cap-add", "give the container capability `CAP` (NET_ADMIN, ..., or ALL), repeatable")
 	fs.Var(&capDrop, "cap-drop", "take capability `CAP` away (or ALL), repeatable")
 	fs.BoolVar(&cfg.Privileged, "privileged", false, "every capability, no seccomp filter, no device rules: root on the host")
+	fs.StringVar(&cfg.UserNS, "userns", "", "`host`: no user namespace, root inside is root on the host (default: a user namespace of its own)")
 	fs.IntVar(&cfg.Chapters, "chapter", chapters, fmt.Sprintf("run chapters 1..`N` only (1-%d)", chapters))
 	fs.BoolVar(&cfg.Trace, "trace", false, "narrate every step on stderr: its chapter, the call, its time")
 	if err := fs.Parse(args); err != nil {
@@ -179,6 +180,8 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 		return cfg, usageError("run: -w %s: the working directory must be absolute, e.g. /%s", cfg.Dir, cfg.Dir)
 	case cfg.Net != "veth" && cfg.Net != "none":
 		return cfg, usageError("run: -net %s: use veth or none", cfg.Net)
+	case cfg.UserNS != "" && cfg.UserNS != "host":
+		return cfg, usageError("run: -userns %s: the only value is host (no user namespace); leave it out for one of the container's own", cfg.UserNS)
 	}
 	if err := flagsOff(fs, course, cfg.Chapters); err != nil {
 		return cfg, err

@@ -36,6 +36,8 @@ type Config struct {
 	CapAdd     []string // -cap-add names as given (NET_ADMIN, CAP_NET_ADMIN, ALL)
 	CapDrop    []string // -cap-drop names as given
 	Privileged bool     // every capability, no seccomp filter, no device rules
+
+	UserNS string // -userns: "" for a user namespace of its own, "host" for none
 }
 
 // Container is one running container: the user's Config plus what the
@@ -83,6 +85,10 @@ type Chapter struct {
 	// under a -chapter that turns the chapter off they would do nothing,
 	// so the command line refuses them.
 	Flags []string
+	// Off reports whether this run's flags switch the chapter off (as
+	// -userns host does chapter 09): then it adds no clone flag, no
+	// namespace to the guard, and none of its hooks runs.
+	Off func(cfg Config) bool
 
 	// Prepare runs on the host before the child exists: check the
 	// config, reserve what the chapter needs.
@@ -108,6 +114,18 @@ type Chapter struct {
 	// Inspect runs on the host, for `scratchcontainer inspect`, while the
 	// container runs: what the chapter made, read back from the kernel.
 	Inspect func(c *Container) []Fact
+}
+
+// active is the course as this run has it: a chapter its flags switch off
+// (Off) keeps its place and name, and loses everything else.
+func active(cfg Config, chapters []Chapter) []Chapter {
+	out := append([]Chapter(nil), chapters...)
+	for i, ch := range out {
+		if ch.Off != nil && ch.Off(cfg) {
+			out[i] = Chapter{Name: ch.Name, Capability: ch.Capability}
+		}
+	}
+	return out
 }
 
 // Exit statuses, as `docker run` has them.
