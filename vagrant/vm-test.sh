@@ -79,8 +79,15 @@ mkdir -p "$DEBS"
 # a later run without network uses the cached .debs.
 resolve_packages() {
   apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get update -qq
-  local kernel
-  kernel=$(apt-cache depends linux-image-amd64 | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+  # The newest plain amd64 kernel Debian offers (bookworm's security
+  # archive carries 6.12 beside 6.1): chapter 09 idmaps the rootfs, which
+  # lives on the VM's in-memory root, and tmpfs can be idmapped only from
+  # Linux 6.3 on. VM_KERNEL names another package; linux-image-amd64's own
+  # kernel is the fallback.
+  local kernel=${VM_KERNEL:-}
+  [ -n "$kernel" ] || kernel=$(apt-cache search --names-only '^linux-image-[0-9.]+\+deb[0-9]+-amd64$' |
+    awk '{print $1}' | sort -V | tail -n1)
+  [ -n "$kernel" ] || kernel=$(apt-cache depends linux-image-amd64 | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
   [ -n "$kernel" ] || return 1
   # The userland packages and every library package they depend on,
   # recursively (not debconf, dpkg and the like: nothing runs maintainer

@@ -98,7 +98,8 @@ func Hosts(name, address string) string {
 // were given, else the host's nameservers with its search and options
 // lines. A loopback nameserver (systemd-resolved's 127.0.0.53) would be
 // the container's own lo: the upstream file's servers replace it, and
-// without them the run is refused. IPv6 servers are left out: the
+// without them the run is refused. A host with no nameserver at all gives
+// the container none either (a comment says why). IPv6 servers are left out: the
 // container has IPv4 only.
 func ResolvConf(host, upstream []byte, dns []string) (string, error) {
 	if len(dns) > 0 {
@@ -113,7 +114,10 @@ func ResolvConf(host, upstream []byte, dns []string) (string, error) {
 	}
 	servers, rest := parseResolvConf(host)
 	if len(servers) == 0 {
-		return "", container.Errorf(container.StatusRuntimeFailed, "%s names no IPv4 nameserver for the container: give one with -dns IP", hostResolvConf)
+		// A host that resolves no names (offline, or no resolv.conf at
+		// all): nor does the container, as on the host; say so where a
+		// learner who looks will read it.
+		return fmt.Sprintf("# %s names no IPv4 nameserver: the container resolves no names; give one with -dns IP\n", hostResolvConf), nil
 	}
 	for _, s := range servers {
 		if net.ParseIP(s).IsLoopback() {

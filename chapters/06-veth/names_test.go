@@ -29,8 +29,13 @@ func TestResolvConfReplacesALoopbackResolverWithItsUpstreams(t *testing.T) {
 }
 
 func TestResolvConfWithoutAnyServer(t *testing.T) {
-	_, err := ResolvConf([]byte("nameserver ::1\n"), nil, nil)
-	assert.ErrorContains(t, err, "names no IPv4 nameserver for the container: give one with -dns IP")
+	// An offline host, or one with IPv6 servers only: the container gets
+	// no nameserver, and a comment saying why.
+	for _, host := range []string{"nameserver ::1\n", ""} {
+		conf, err := ResolvConf([]byte(host), nil, nil)
+		require.NoError(t, err)
+		assert.Equal(t, "# /etc/resolv.conf names no IPv4 nameserver: the container resolves no names; give one with -dns IP\n", conf)
+	}
 }
 
 func TestResolvConfFromDNSFlags(t *testing.T) {
