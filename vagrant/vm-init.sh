@@ -56,6 +56,11 @@ echo "cgroup v2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 
 hostname scratchvm
 ip link set lo up || fail "ip link set lo up"
+# A host's resolv.conf, as every Debian host has one (chapter 06 hands its
+# nameservers to the container). 192.0.2.53 is a documentation address
+# (TEST-NET-1): the VM has no network card, so nothing is ever sent to it.
+mkdir -p /etc
+echo "nameserver 192.0.2.53" >/etc/resolv.conf
 
 # What the network chapters use (kmod's modprobe by its path: Debian's
 # busybox sh runs its own applets before anything on PATH). The kernel also loads modules on demand

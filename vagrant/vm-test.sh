@@ -54,11 +54,12 @@ ROOT=$VM/root
 USERLAND=(busybox-static iptables iproute2 kmod util-linux perl-base bash)
 # Kernel module trees copied in whole, so that the kernel's on-demand
 # module loading finds whatever iptables or a chapter asks for.
-# crc32c is what libcrc32c (for nf_conntrack and nf_nat) asks the crypto
-# API for: a soft dependency, not in modules.dep.
+# crc32c is what libcrc32c (for nf_conntrack, nf_nat and nf_tables) asks the
+# crypto API for: a soft dependency, not in modules.dep. Each entry is a glob:
+# newer kernels ship modules compressed (veth.ko.xz).
 MODULE_DIRS=(kernel/net/netfilter kernel/net/ipv4/netfilter kernel/net/ipv6/netfilter
-  kernel/net/bridge kernel/drivers/net/veth.ko
-  kernel/crypto/crc32c_generic.ko kernel/arch/x86/crypto/crc32c-intel.ko)
+  kernel/net/bridge 'kernel/drivers/net/veth.ko*'
+  'kernel/crypto/crc32c_generic.ko*' 'kernel/arch/x86/crypto/crc32c-intel.ko*')
 
 started=$(date +%s)
 say() { echo "vm-test: $*"; }
@@ -194,7 +195,9 @@ install -m 755 vagrant/vm-init.sh "$ROOT/init"
 mdir=lib/modules/$kver
 declare -A want=()
 for m in "${MODULE_DIRS[@]}"; do
-  while read -r f; do want[${f#"$kdir/$mdir/"}]=1; done < <(find "$kdir/$mdir/$m" -name '*.ko*')
+  for path in "$kdir/$mdir/"$m; do
+    while read -r f; do want[${f#"$kdir/$mdir/"}]=1; done < <(find "$path" -name '*.ko*')
+  done
 done
 while read -r line; do
   mod=${line%%:*}
