@@ -2,6 +2,7 @@ package images
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,9 +18,9 @@ func Inspect(c *container.Container) []container.Fact {
 		return nil
 	}
 	merged := filepath.Join(dir, "merged")
-	const source = "/proc/self/mountinfo"
-	facts := []container.Fact{{Name: "merged (its /)", Value: merged, Source: source}}
-	for _, opt := range strings.Split(overlayOptions(merged), ",") {
+	source := fmt.Sprintf("/proc/%d/mountinfo", c.Pid)
+	facts := []container.Fact{{Name: "merged (its / seen from the host's side)", Value: merged, Source: "state.json"}}
+	for _, opt := range strings.Split(overlayOptions(source), ",") {
 		for _, key := range []string{"lowerdir", "upperdir", "workdir"} {
 			if value, ok := strings.CutPrefix(opt, key+"="); ok {
 				facts = append(facts, container.Fact{Name: key, Value: strings.ReplaceAll(value, ":", " "), Source: source})
@@ -36,10 +37,10 @@ func Inspect(c *container.Container) []container.Fact {
 	return facts
 }
 
-// overlayOptions are the super options of the overlay mounted on merged:
-// "rw,lowerdir=...,upperdir=...,workdir=...".
-func overlayOptions(merged string) string {
-	f, err := os.Open("/proc/self/mountinfo")
+// overlayOptions are the super options of the overlay a container has as
+// its /, from its mountinfo: "rw,lowerdir=...,upperdir=...,workdir=...".
+func overlayOptions(mountinfo string) string {
+	f, err := os.Open(mountinfo)
 	if err != nil {
 		return ""
 	}
@@ -49,7 +50,7 @@ func overlayOptions(merged string) string {
 	for scanner.Scan() {
 		before, after, ok := strings.Cut(scanner.Text(), " - ")
 		fields, tail := strings.Fields(before), strings.Fields(after)
-		if ok && len(fields) > 4 && fields[4] == merged && len(tail) > 2 && tail[0] == "overlay" {
+		if ok && len(fields) > 4 && fields[4] == "/" && len(tail) > 2 && tail[0] == "overlay" {
 			return tail[2]
 		}
 	}

@@ -1,10 +1,10 @@
 package images
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -27,14 +27,35 @@ func StoreDir(c *container.Container) string {
 // work/ and merged/ under <store>/containers/<id>/.
 func LayerDir(store, id string) string { return filepath.Join(store, "containers", id) }
 
-// Prepare runs on the host before clone: it checks the volumes, makes the
-// container's writable layer, mounts the overlay on merged/ and binds the
-// volumes into it, then records merged/ as the directory chapter 03's
-// pivot_root enters (container.RootDir). The mount is made here, on the
-// host, as Docker makes it: the child's mount namespace is a copy of the
-// host's taken at clone, so the child finds it there, and the host can look
-// into upper/ while the container runs.
+// Prepare runs on the host before clone: it makes the container's writable
+// layer, upper/ and work/, and merged/, where the overlay will be mounted.
 func Prepare(c *container.Container) error {
+	dir := LayerDir(StoreDir(c), c.ID)
+	// Recorded before it exists: Release removes whatever part of it
+	// was made, should anything below fail.
+	if err := c.Record("layer", dir); err != nil {
+		return err
+	}
+	for _, d := range []string{"upper", "work", "merged"} {
+		c.Trace("mkdir -p %s/%s", dir, d)
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			return fmt.Errorf("create the container's layer %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// Attach runs on the host once the child exists, blocked: it mounts the
+// overlay on merged/ and binds the volumes into it, inside the child's mount
+// namespace, then records merged/ as the directory chapter 03's pivot_root
+// enters (container.RootDir). Made there, the mounts are never in the
+// host's mount table, and they go with the namespace when the container
+// exits; the host still sees upper/, where the changes live.
+//
+// setns(2) into a mount namespace moves one thread, and for good: a thread
+// of its own does it, locked and never unlocked, so Go ends the thread
+// with it instead of handing it to other goroutines.
+func Attach(c *container.Container) error {
 	volumes, err := ParseVolumes(c.Config.Volumes)
 	if err != nil {
 		return err
@@ -43,20 +64,40 @@ func Prepare(c *container.Container) error {
 	if stack := c.Resources["lowerdir"]; stack != "" { // an image's layers (Resolve)
 		lower = strings.Split(stack, ":")
 	}
-	dir := LayerDir(StoreDir(c), c.ID)
-	upper, work, merged := filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "merged")
-	// Recorded before it exists: Release removes whatever part of it
-	// was made, should anything below fail.
-	if err := c.Record("layer", dir); err != nil {
+	dir := c.Resources["layer"]
+	merged := filepath.Join(dir, "merged")
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: see above
+		done <- mountInChild(c, lower, dir, volumes)
+	}()
+	if err := <-done; err != nil {
 		return err
 	}
-	for _, d := range []string{upper, work, merged} {
-		c.Trace("mkdir -p %s", d)
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("create the container's layer %s: %w", d, err)
-		}
+	return c.Record("rootfs", merged)
+}
+
+// mountInChild enters the child's mount namespace on this thread and
+// mounts the overlay and the volumes there.
+func mountInChild(c *container.Container, lower []string, dir string, volumes []Volume) error {
+	// The kernel refuses setns(CLONE_NEWNS) to a thread sharing its root
+	// and working directory with others, as every Go thread does.
+	c.Trace("unshare(CLONE_FS)")
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return fmt.Errorf("unshare(CLONE_FS): %w", err)
 	}
-	if err := MountOverlay(c, lower, upper, work, merged); err != nil {
+	if err := container.JoinNamespace(c, unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("enter the container's mount namespace: %w", err)
+	}
+	// The child's mounts are still peers of the host's (chapter 03 makes
+	// them private only later, inside): a mount made now would show on
+	// the host. Private first, as 03 does.
+	c.Trace(`mount("", "/", "", MS_PRIVATE|MS_REC, "")`)
+	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make the container's / recursively private: %w", err)
+	}
+	merged := filepath.Join(dir, "merged")
+	if err := MountOverlay(c, lower, filepath.Join(dir, "upper"), filepath.Join(dir, "work"), merged); err != nil {
 		return err
 	}
 	for _, v := range volumes {
@@ -64,26 +105,19 @@ func Prepare(c *container.Container) error {
 			return err
 		}
 	}
-	return c.Record("rootfs", merged)
+	return nil
 }
 
-// Release unmounts the overlay, with the volumes on it, and removes the
-// container's layer: what the container wrote is gone. It is idempotent, for
-// gc.
+// Release removes the container's layer: what it wrote is gone. The overlay
+// went with the container's mount namespace. It is idempotent, for gc.
 func Release(c *container.Container) error {
 	dir := c.Resources["layer"]
 	if dir == "" {
 		return nil
 	}
-	merged := filepath.Join(dir, "merged")
-	// MNT_DETACH takes the volumes mounted under merged/ along.
-	c.Trace("umount2(%q, MNT_DETACH)", merged)
-	if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("unmount the container's overlay %s: %w", merged, err)
-	}
 	// Never remove through a mount: that would delete a volume's files.
-	if mounted(merged) {
-		return fmt.Errorf("remove the container's layer %s: %s is still mounted", dir, merged)
+	if merged := filepath.Join(dir, "merged"); mounted(merged) {
+		return fmt.Errorf("remove the container's layer %s: %s is mounted on the host (umount it first)", dir, merged)
 	}
 	c.Trace("rm -r %s", dir)
 	if err := os.RemoveAll(dir); err != nil {
