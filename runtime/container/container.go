@@ -27,7 +27,8 @@ type Config struct {
 	Memory   string   // -memory as given; empty: the default
 	Pids     string   // -pids as given; empty: the default
 	Net      string   // "veth" or "none"
-	Publish  []string // -publish specs as given: hostPort:containerPort[/proto]
+	Publish  []string // -publish specs as given: [hostIP:]hostPort:containerPort[/proto]
+	DNS      []string // -dns nameservers as given; empty: the host's
 	Init     bool     // run a minimal init as PID 1 in front of the command
 	Chapters int      // run chapters 1..Chapters only
 	CIDFile  string   // -cidfile: write the container ID there once it exists
@@ -36,6 +37,8 @@ type Config struct {
 	CapAdd     []string // -cap-add names as given (NET_ADMIN, CAP_NET_ADMIN, ALL)
 	CapDrop    []string // -cap-drop names as given
 	Privileged bool     // every capability, no seccomp filter, no device rules
+
+	UserNS string // -userns: "" for a user namespace of its own, "host" for none
 
 	Volumes []string // -v HOST:CONTAINER[:ro] as given
 	Store   string   // -store: the image store's directory; empty: the default
@@ -58,7 +61,12 @@ type Container struct {
 	// (e.g. "cgroup", "address"), so a crash loses nothing.
 	Resources map[string]string
 
-	trace *tracer // -trace; nil when off
+	// HostFiles are files a chapter wrote into the state directory for
+	// the child to mount (see WriteHostFile).
+	HostFiles []string `json:",omitempty"`
+
+	trace     *tracer
+	hostFiles map[string]int // in the child: HostFiles, cloned as mounts
 }
 
 // A Chapter adds one capability to a container. Each hook is optional and
@@ -81,6 +89,10 @@ type Chapter struct {
 	// under a -chapter that turns the chapter off they would do nothing,
 	// so the command line refuses them.
 	Flags []string
+	// Off reports whether this run's flags switch the chapter off (as
+	// -userns host does chapter 09): then it adds no clone flag, no
+	// namespace to the guard, and none of its hooks runs.
+	Off func(cfg Config) bool
 
 	// Resolve runs on the host before every chapter's Prepare: it may
 	// put another directory in Config.Rootfs (an image from a store, for
@@ -115,6 +127,18 @@ type Chapter struct {
 	// ("pull", "images", ...): each gets the arguments after its name
 	// and returns the exit status.
 	Commands map[string]func(args []string) (int, error)
+}
+
+// active is the course as this run has it: a chapter its flags switch off
+// (Off) keeps its place and name, and loses everything else.
+func active(cfg Config, chapters []Chapter) []Chapter {
+	out := append([]Chapter(nil), chapters...)
+	for i, ch := range out {
+		if ch.Off != nil && ch.Off(cfg) {
+			out[i] = Chapter{Name: ch.Name, Capability: ch.Capability}
+		}
+	}
+	return out
 }
 
 // Exit statuses, as `docker run` has them.
