@@ -1,6 +1,7 @@
 package images
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	userns "scratchcontainer/chapters/09-userns"
 	"scratchcontainer/runtime/container"
 )
 
@@ -36,10 +38,52 @@ func Prepare(c *container.Container) error {
 	if err := c.Record("layer", dir); err != nil {
 		return err
 	}
+	if err := makeLayerDir(c, dir); err != nil {
+		return err
+	}
 	for _, d := range []string{"upper", "work", "merged"} {
-		c.Trace("mkdir -p %s/%s", dir, d)
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+		c.Trace("mkdir %s/%s 0700", dir, d)
+		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
 			return fmt.Errorf("create the container's layer %s: %w", dir, err)
+		}
+	}
+	if c.Resources["uid_map"] == "" {
+		return nil
+	}
+	// In a user namespace (chapter 09) the container's root is uid
+	// 100000 on the host: upper/ is its /, and must be its own, as the
+	// rootfs's / is root's through the idmapped mount. Overlayfs copies
+	// a file up with the owner it has below: 0 through the maps, 100000
+	// on the disk. work/ is touched only by overlayfs, as the host's root
+	// that mounted it.
+	uid, gid, err := userns.RootIDs(c)
+	if err != nil {
+		return err
+	}
+	upper := filepath.Join(dir, "upper")
+	c.Trace("chown(%q, %d, %d)", upper, uid, gid)
+	if err := os.Chown(upper, uid, gid); err != nil {
+		return fmt.Errorf("give the container's upper layer %s to its root (host uid %d): %w", upper, uid, err)
+	}
+	return nil
+}
+
+// makeLayerDir makes dir, <store>/containers/<id>, and the store directories
+// above it, mode 0711: searchable, not listable. Chapter 03's pivot_root
+// looks up merged/ by its path from inside the child, and in a user
+// namespace (chapter 09) the child is an ordinary user on the host. What the
+// directories hold stays closed: upper/ and work/ are 0700, the store's
+// blobs/ and layers/ 0700, its index.json 0600.
+func makeLayerDir(c *container.Container, dir string) error {
+	store := filepath.Dir(filepath.Dir(dir))
+	for _, d := range []string{store, filepath.Dir(dir), dir} {
+		c.Trace("mkdir %s 0711", d)
+		if err := os.Mkdir(d, 0o711); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("create the container's layer %s: %w", dir, err)
+		}
+		// An existing store (pull made it 0700) opens for searching.
+		if err := os.Chmod(d, 0o711); err != nil {
+			return fmt.Errorf("make %s searchable (0711) for the container's root: %w", d, err)
 		}
 	}
 	return nil
@@ -96,6 +140,11 @@ func mountInChild(c *container.Container, lower []string, dir string, volumes []
 	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("make the container's / recursively private: %w", err)
 	}
+	if c.Resources["uid_map"] != "" {
+		if err := idmapLayers(c, lower); err != nil {
+			return err
+		}
+	}
 	merged := filepath.Join(dir, "merged")
 	if err := MountOverlay(c, lower, filepath.Join(dir, "upper"), filepath.Join(dir, "work"), merged); err != nil {
 		return err
@@ -103,6 +152,32 @@ func mountInChild(c *container.Container, lower []string, dir string, volumes []
 	for _, v := range volumes {
 		if err := BindVolume(c, merged, v); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// idmapLayers shows an image's layers to the overlay through the maps of
+// the container's user namespace (chapter 09): their files are the host's
+// root's, and without the maps the container's root (uid 100000 on the
+// host) would see every file as nobody's and own none. Each layer gets an
+// idmapped mount over its own path, in the child's mount namespace only;
+// overlayfs takes idmapped lower layers since Linux 5.19. The rootfs (or
+// the init layer of an image) is chapter 09's: mapped already.
+func idmapLayers(c *container.Container, lower []string) error {
+	for _, l := range lower {
+		if l == c.Config.Rootfs {
+			continue
+		}
+		tree, err := userns.IDMapped(c, l)
+		if err != nil {
+			return err
+		}
+		c.Trace("move_mount(tree, \"\", AT_FDCWD, %q, MOVE_MOUNT_F_EMPTY_PATH)", l)
+		err = unix.MoveMount(tree, "", unix.AT_FDCWD, l, unix.MOVE_MOUNT_F_EMPTY_PATH)
+		unix.Close(tree)
+		if err != nil {
+			return fmt.Errorf("attach the idmapped layer %s: move_mount: %w", l, err)
 		}
 	}
 	return nil

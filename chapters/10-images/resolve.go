@@ -38,9 +38,12 @@ func Resolve(c *container.Container) error {
 	if err := c.Record("layer", dir); err != nil {
 		return err
 	}
+	if err := makeLayerDir(c, dir); err != nil {
+		return err
+	}
 	init := filepath.Join(dir, "init")
-	c.Trace("mkdir -p %s", init)
-	if err := os.MkdirAll(init, 0o755); err != nil {
+	c.Trace("mkdir %s 0755", init)
+	if err := os.Mkdir(init, 0o755); err != nil {
 		return fmt.Errorf("create the container's init layer %s: %w", init, err)
 	}
 	lower := []string{init}

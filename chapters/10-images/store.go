@@ -104,7 +104,7 @@ func (s Store) index() (*v1.IndexManifest, error) {
 func (s Store) writeIndex(index *v1.IndexManifest) error {
 	layout := filepath.Join(s.Dir, "oci-layout")
 	if _, err := os.Stat(layout); err != nil {
-		if err := os.WriteFile(layout, []byte(`{"imageLayoutVersion":"1.0.0"}`+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(layout, []byte(`{"imageLayoutVersion":"1.0.0"}`+"\n"), 0o600); err != nil {
 			return err
 		}
 	}
@@ -117,7 +117,7 @@ func (s Store) writeIndex(index *v1.IndexManifest) error {
 
 func writeAtomic(path string, b []byte) error {
 	tmp := path + ".new"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)
