@@ -12,6 +12,7 @@ import (
 	publish "scratchcontainer/chapters/07-publish"
 	privileges "scratchcontainer/chapters/08-privileges"
 	userns "scratchcontainer/chapters/09-userns"
+	images "scratchcontainer/chapters/10-images"
 	"scratchcontainer/runtime/container"
 )
 
@@ -27,6 +28,7 @@ func All() []container.Chapter {
 		publish.Chapter(),    // 07: host ports published into the container
 		privileges.Chapter(), // 08: root inside is not root on the host
 		userns.Chapter(),     // 09: root inside is uid 100000 on the host
+		images.Chapter(),     // 10: copy-on-write root filesystems, volumes, images
 	}
 }
 

@@ -29,6 +29,8 @@ func CheckRootfs(c *container.Container) error {
 // PivotRoot runs inside the child, in its new mount namespace: make the
 // rootfs its /, and leave nothing of the host reachable.
 func PivotRoot(c *container.Container) error {
+	// The directory to enter is c.RootDir(): the rootfs, or the overlay
+	// chapter 10 mounts over it.
 	// TODO, steps 2 to 5 of README.md, "The steps" (step 1 is cloneFlags):
 	//  2. make / recursively private: mount("", "/", "", MS_PRIVATE|MS_REC, "")
 	//  3. bind-mount the rootfs onto itself (MS_BIND|MS_REC)

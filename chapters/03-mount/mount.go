@@ -64,7 +64,9 @@ func CheckRootfs(c *container.Container) error {
 // PivotRoot runs inside the child, in its new mount namespace, and makes
 // the rootfs its /.
 func PivotRoot(c *container.Container) error {
-	rootfs := c.Config.Rootfs
+	// The rootfs, or what a later chapter mounted in its place (chapter
+	// 10: an overlay whose lower layer is the rootfs).
+	rootfs := c.RootDir()
 	c.Trace(`mount("", "/", "", MS_PRIVATE|MS_REC, "")`)
 	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("make / recursively private: %w", err)

@@ -49,17 +49,23 @@ func first(line string) (int, error) {
 	return strconv.Atoi(f[1])
 }
 
+// RootIDs are the host's uid and gid of the container's root: the first
+// host IDs of its maps (100000 and 100000 by default).
+func RootIDs(c *container.Container) (uid, gid int, err error) {
+	if uid, err = first(c.Resources["uid_map"]); err != nil {
+		return 0, 0, err
+	}
+	gid, err = first(c.Resources["gid_map"])
+	return uid, gid, err
+}
+
 // shareStdio gives the container's root the pipes and sockets the runtime
 // was given as stdin, stdout and stderr, when the host's root owns them: a
 // program that opens /dev/stdout (/proc/self/fd/1) is checked against the
 // pipe's owner and mode (0600), and uid 100000 is neither. A terminal or a
 // file stays the host's: it may be the user's own.
 func shareStdio(c *container.Container) error {
-	uid, err := first(c.Resources["uid_map"])
-	if err != nil {
-		return err
-	}
-	gid, err := first(c.Resources["gid_map"])
+	uid, gid, err := RootIDs(c)
 	if err != nil {
 		return err
 	}

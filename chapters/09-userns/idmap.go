@@ -31,24 +31,11 @@ import (
 // The host's mount table never holds it.
 func MountRootfs(c *container.Container) error {
 	rootfs := c.Config.Rootfs
-	userns := fmt.Sprintf("/proc/%d/ns/user", c.Pid)
-	nsfd, err := unix.Open(userns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	tree, err := IDMapped(c, rootfs)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", userns, err)
-	}
-	defer unix.Close(nsfd)
-
-	c.Trace("open_tree(AT_FDCWD, %q, OPEN_TREE_CLONE|AT_RECURSIVE)", rootfs)
-	tree, err := unix.OpenTree(unix.AT_FDCWD, rootfs, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
-	if err != nil {
-		return fmt.Errorf("open_tree(%s, OPEN_TREE_CLONE): %w (detached mounts need Linux 5.2; or run with -userns host)", rootfs, err)
+		return err
 	}
 	defer unix.Close(tree)
-	c.Trace("mount_setattr(tree, \"\", AT_EMPTY_PATH|AT_RECURSIVE, MOUNT_ATTR_IDMAP, %s)", userns)
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(nsfd)}
-	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
-		return fmt.Errorf("idmapped mount of rootfs %s: mount_setattr(MOUNT_ATTR_IDMAP): %w: this kernel or the rootfs's file system cannot idmap a mount (Linux 5.12 or later, on ext4, xfs, btrfs, or tmpfs from 6.3); run with -userns host", rootfs, err)
-	}
 
 	// The rootfs's /tmp as it is, before the idmapped tree covers it.
 	tmp := -1
@@ -98,4 +85,31 @@ func inMountNamespace(c *container.Container, f func() error) error {
 		done <- f()
 	}()
 	return <-done
+}
+
+// IDMapped returns a detached copy of the mount tree at path (open_tree(2),
+// OPEN_TREE_CLONE) that shows it through the maps of container c's user
+// namespace (mount_setattr(2), MOUNT_ATTR_IDMAP): the host's 0 is the
+// container's 0. The caller attaches it (move_mount(2)) and closes it.
+// Chapter 10 maps an image's layers with it, as this chapter maps the rootfs.
+func IDMapped(c *container.Container, path string) (int, error) {
+	userns := fmt.Sprintf("/proc/%d/ns/user", c.Pid)
+	nsfd, err := unix.Open(userns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open %s: %w", userns, err)
+	}
+	defer unix.Close(nsfd)
+
+	c.Trace("open_tree(AT_FDCWD, %q, OPEN_TREE_CLONE|AT_RECURSIVE)", path)
+	tree, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	if err != nil {
+		return -1, fmt.Errorf("open_tree(%s, OPEN_TREE_CLONE): %w (detached mounts need Linux 5.2; or run with -userns host)", path, err)
+	}
+	c.Trace("mount_setattr(tree, \"\", AT_EMPTY_PATH|AT_RECURSIVE, MOUNT_ATTR_IDMAP, %s)", userns)
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(nsfd)}
+	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
+		unix.Close(tree)
+		return -1, fmt.Errorf("idmapped mount of %s: mount_setattr(MOUNT_ATTR_IDMAP): %w: this kernel or the file system of %s cannot idmap a mount (Linux 5.12 or later, on ext4, xfs, btrfs, or tmpfs from 6.3); run with -userns host", path, err, path)
+	}
+	return tree, nil
 }

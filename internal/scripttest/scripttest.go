@@ -33,7 +33,9 @@ import (
 	cgroups "scratchcontainer/chapters/05-cgroups"
 	veth "scratchcontainer/chapters/06-veth"
 	publish "scratchcontainer/chapters/07-publish"
+	images "scratchcontainer/chapters/10-images"
 	"scratchcontainer/internal/rootfs"
+	"scratchcontainer/internal/testregistry"
 	"scratchcontainer/runtime/cli"
 	"scratchcontainer/runtime/container"
 	"scratchcontainer/runtime/host"
@@ -228,6 +230,7 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"nothingleft": cmdNothingLeft,
 		"outside":     cmdOutside,
 		"freeport":    cmdFreeport,
+		"registry":    cmdRegistry,
 		"gone":        cmdGone,
 		"waitchild":   cmdWaitchild,
 	}
@@ -548,12 +551,35 @@ func nothingLeft(ts *testscript.TestScript, id string) {
 	if strings.Contains(string(out), publish.Comment(id)) {
 		left = append(left, "iptables rules with comment "+publish.Comment(id))
 	}
+	// A container's writable layer, in the default store (a script with
+	// -store of its own checks that one itself).
+	if _, err := os.Stat(images.LayerDir(images.DefaultStore, id)); err == nil {
+		left = append(left, "writable layer "+images.LayerDir(images.DefaultStore, id))
+	}
 	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), id) {
 		left = append(left, "a mount naming "+id)
 	}
 	if len(left) > 0 {
 		ts.Fatalf("container %s left: %s", id, strings.Join(left, ", "))
 	}
+}
+
+// registry VAR: serve chapter 10's test images (internal/testregistry),
+// built from $ROOTFS, on 127.0.0.1 until the script ends, and set VAR to the
+// address (127.0.0.1:PORT). test/evil:1 aims at $WORK/outside, made empty
+// here, for the script to check it stays so.
+func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: registry VAR")
+	}
+	outside := ts.MkAbs("outside")
+	ts.Check(os.MkdirAll(outside, 0o755))
+	addr, stop, err := testregistry.Serve("127.0.0.1:0", ts.Getenv("ROOTFS"), outside)
+	if err != nil {
+		ts.Fatalf("registry: %v", err)
+	}
+	ts.Defer(stop)
+	ts.Setenv(args[0], addr)
 }
 
 // moduleRoot is the directory holding go.mod, found upwards from here.

@@ -21,13 +21,17 @@ import (
 )
 
 const usage = `usage:
-  scratchcontainer run [flags] <rootfs> <command> [args...]
+  scratchcontainer run [flags] <rootfs-dir | image-ref> [command [args...]]
   scratchcontainer ps [-format json]       running containers (json: their saved records)
   scratchcontainer inspect [--format json] <id>   a running container as the host sees it, chapter by chapter
   scratchcontainer exec [-trace] <id> <command>   run a command inside a running container
   scratchcontainer gc [-trace]             release what containers whose runtime died left behind
   scratchcontainer chapters                the course: each chapter and what it adds
   scratchcontainer check                   is this host ready? root, namespaces, cgroups, iptables
+  scratchcontainer pull [-store DIR] REF           fetch an image from a registry into the store
+  scratchcontainer import [-store DIR] FILE.tar [NAME]   load an OCI layout or docker save archive
+  scratchcontainer images [-store DIR]             the images in the store
+  scratchcontainer rmi [-store DIR] REF            remove an image from the store
 (scratchcontainer run -h lists run's flags)
 `
 
@@ -114,6 +118,12 @@ func run(args []string, course []container.Chapter) (int, error) {
 		}
 		return 0, err
 	}
+	// Subcommands a chapter adds (chapter 10: pull, import, images, rmi).
+	for _, ch := range course {
+		if cmd, ok := ch.Commands[sub]; ok {
+			return cmd(rest)
+		}
+	}
 	return 0, usageError("unknown subcommand %q: use run, exec, ps, inspect, gc, check or chapters", sub)
 }
 
@@ -139,7 +149,7 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	cfg := container.Config{Chapters: chapters}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var env, publish, dns, capAdd, capDrop stringList
+	var env, publish, dns, capAdd, capDrop, volumes stringList
 	fs.StringVar(&cfg.Hostname, "hostname", "", "hostname `NAME` (default: the container ID)")
 	fs.StringVar(&cfg.CPUs, "cpus", "", "`N` CPUs, decimal (default: 20% of the host's CPUs)")
 	fs.StringVar(&cfg.Memory, "memory", "", "memory limit `SIZE`, bytes or with k/m/g suffix (default 2g)")
@@ -156,6 +166,8 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	fs.Var(&capDrop, "cap-drop", "take capability `CAP` away (or ALL), repeatable")
 	fs.BoolVar(&cfg.Privileged, "privileged", false, "every capability, no seccomp filter, no device rules: root on the host")
 	fs.StringVar(&cfg.UserNS, "userns", "", "`host`: no user namespace, root inside is root on the host (default: a user namespace of its own)")
+	fs.Var(&volumes, "v", "bind-mount host directory `HOST:CONTAINER[:ro]` into the container, repeatable")
+	fs.StringVar(&cfg.Store, "store", "", "the image store `DIR` (default /var/lib/scratchcontainer)")
 	fs.IntVar(&cfg.Chapters, "chapter", chapters, fmt.Sprintf("run chapters 1..`N` only (1-%d)", chapters))
 	fs.BoolVar(&cfg.Trace, "trace", false, "narrate every step on stderr: its chapter, the call, its time")
 	if err := fs.Parse(args); err != nil {
@@ -167,13 +179,11 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 		}
 		return cfg, usageError("run: %v", err)
 	}
-	cfg.Env, cfg.Publish, cfg.DNS, cfg.CapAdd, cfg.CapDrop = env, publish, dns, capAdd, capDrop
+	cfg.Env, cfg.Publish, cfg.DNS, cfg.CapAdd, cfg.CapDrop, cfg.Volumes = env, publish, dns, capAdd, capDrop, volumes
 
 	switch {
 	case fs.NArg() < 1:
 		return cfg, usageError("run: missing <rootfs> and <command>")
-	case fs.NArg() < 2:
-		return cfg, usageError("run: missing <command> after rootfs %s", fs.Arg(0))
 	case cfg.Chapters < 1 || cfg.Chapters > chapters:
 		return cfg, usageError("run: -chapter %d: there are chapters 1 to %d", cfg.Chapters, chapters)
 	case cfg.Dir != "" && !filepath.IsAbs(cfg.Dir):
@@ -196,6 +206,12 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 		return cfg, err
 	}
 	cfg.Rootfs, cfg.Args = rootfs, fs.Args()[1:]
+	// Not a path, and nothing of that name here: it may name an image
+	// (busybox, 127.0.0.1:5000/test/busybox:1), for a chapter that knows
+	// images to resolve (see container.Chapter.Resolve).
+	if _, err := os.Lstat(fs.Arg(0)); err != nil && !strings.HasPrefix(fs.Arg(0), "/") && !strings.HasPrefix(fs.Arg(0), ".") {
+		cfg.Image = fs.Arg(0)
+	}
 	return cfg, nil
 }
 

@@ -18,6 +18,7 @@ import (
 // Config is what the user asked for on the command line.
 type Config struct {
 	Rootfs   string   // directory that becomes the container's /
+	Image    string   // the <rootfs> argument as given, when it may name an image rather than a directory
 	Args     []string // the command and its arguments
 	Hostname string   // empty: the container ID
 	Env      []string // KEY=VALUE, added to the defaults
@@ -38,6 +39,9 @@ type Config struct {
 	Privileged bool     // every capability, no seccomp filter, no device rules
 
 	UserNS string // -userns: "" for a user namespace of its own, "host" for none
+
+	Volumes []string // -v HOST:CONTAINER[:ro] as given
+	Store   string   // -store: the image store's directory; empty: the default
 }
 
 // Container is one running container: the user's Config plus what the
@@ -90,6 +94,11 @@ type Chapter struct {
 	// namespace to the guard, and none of its hooks runs.
 	Off func(cfg Config) bool
 
+	// Resolve runs on the host before every chapter's Prepare: it may
+	// put another directory in Config.Rootfs (an image from a store, for
+	// an argument that is not a directory) and fill in what the command
+	// line left out (the command, its environment and directory).
+	Resolve func(c *Container) error
 	// Prepare runs on the host before the child exists: check the
 	// config, reserve what the chapter needs.
 	Prepare func(c *Container) error
@@ -114,6 +123,10 @@ type Chapter struct {
 	// Inspect runs on the host, for `scratchcontainer inspect`, while the
 	// container runs: what the chapter made, read back from the kernel.
 	Inspect func(c *Container) []Fact
+	// Commands are subcommands the chapter adds to the command line
+	// ("pull", "images", ...): each gets the arguments after its name
+	// and returns the exit status.
+	Commands map[string]func(args []string) (int, error)
 }
 
 // active is the course as this run has it: a chapter its flags switch off
@@ -175,6 +188,16 @@ func NewID() string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// RootDir is the directory that becomes the container's /: the rootfs,
+// unless a chapter recorded another in its place as "rootfs" (chapter 10
+// mounts an overlay over the rootfs and records where).
+func (c *Container) RootDir() string {
+	if dir := c.Resources["rootfs"]; dir != "" {
+		return dir
+	}
+	return c.Config.Rootfs
 }
 
 // Hostname is the container's hostname: -hostname, else its ID.

@@ -66,6 +66,18 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		}
 	}
 
+	for i, ch := range chapters {
+		if ch.Resolve != nil {
+			c.traceChapter(i, ch)
+			if err := ch.Resolve(c); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if len(c.Config.Args) == 0 {
+		return 0, Errorf(StatusRuntimeFailed, "run: missing <command> after rootfs %s (only an image brings a command of its own)", c.Config.Rootfs)
+	}
+
 	var cloneFlags uintptr
 	for i, ch := range chapters {
 		cloneFlags |= ch.CloneFlags

@@ -20,7 +20,11 @@ func main() {
 		os.Exit(2)
 	}
 	os.Mkdir("/.breakout", 0o700)
-	defer os.Remove("/.breakout")
+	// Removed at the end through the root we started in: once out, "/"
+	// is another directory.
+	if root, err := os.Open("/"); err == nil {
+		defer func() { syscall.Fchdir(int(root.Fd())); syscall.Rmdir(".breakout") }()
+	}
 	if err := syscall.Chroot("/.breakout"); err != nil {
 		fmt.Fprintln(os.Stderr, "breakout: chroot:", err)
 		os.Exit(1)
