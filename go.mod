@@ -11,6 +11,7 @@ require (
 )
 
 require (
+	github.com/opencontainers/runtime-spec v1.2.1 // indirect
 	github.com/vishvananda/netns v0.0.5 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.30.0 // indirect

@@ -85,3 +85,15 @@ func mount(c *container.Container, source, target, fstype string, flags uintptr,
 	}
 	return nil
 }
+
+// MaskedPaths, ReadonlyPaths and DeviceNames are the tables above, for
+// chapter 11, which checks a config.json's lists against them.
+func MaskedPaths() []string   { return maskedPaths() }
+func ReadonlyPaths() []string { return readonlyPaths() }
+func DeviceNames() []string {
+	var names []string
+	for _, d := range devices() {
+		names = append(names, d.name)
+	}
+	return names
+}

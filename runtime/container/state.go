@@ -19,7 +19,16 @@ import (
 const StateRoot = "/run/scratchcontainer"
 
 // StateDir is the container's state directory.
-func (c *Container) StateDir() string { return filepath.Join(StateRoot, c.ID) }
+func (c *Container) StateDir() string { return filepath.Join(c.root(), c.ID) }
+
+// root is where the container's state directory lives: StateRoot, or
+// --root's directory for one made by `create`.
+func (c *Container) root() string {
+	if c.Config.Root != "" {
+		return c.Config.Root
+	}
+	return StateRoot
+}
 
 func (c *Container) stateFile() string { return filepath.Join(c.StateDir(), "state.json") }
 
@@ -39,10 +48,10 @@ func (c *Container) Save() error {
 		}
 		return os.Rename(tmp, c.stateFile())
 	}
-	if err := os.MkdirAll(StateRoot, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", StateRoot, err)
+	if err := os.MkdirAll(c.root(), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", c.root(), err)
 	}
-	tmp, err := os.MkdirTemp(StateRoot, ".new-")
+	tmp, err := os.MkdirTemp(c.root(), ".new-")
 	if err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
@@ -68,16 +77,19 @@ func (c *Container) Record(key, value string) error {
 func (c *Container) removeState() error { return os.RemoveAll(c.StateDir()) }
 
 // Load reads the state of container id.
-func Load(id string) (*Container, error) {
-	c, err := load(id)
+func Load(id string) (*Container, error) { return LoadIn(StateRoot, id) }
+
+// LoadIn reads the state of container id from state directory root.
+func LoadIn(root, id string) (*Container, error) {
+	c, err := load(root, id)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no container %q (see scratchcontainer ps)", id)
+		return nil, fmt.Errorf("no container %q in %s (see scratchcontainer ps)", id, root)
 	}
 	return c, err
 }
 
-func load(id string) (*Container, error) {
-	b, err := os.ReadFile(filepath.Join(StateRoot, id, "state.json"))
+func load(root, id string) (*Container, error) {
+	b, err := os.ReadFile(filepath.Join(root, id, "state.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +114,7 @@ func List() ([]*Container, error) {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		c, err := load(e.Name())
+		c, err := load(StateRoot, e.Name())
 		if errors.Is(err, os.ErrNotExist) {
 			continue // it exited while we listed: not running any more
 		}

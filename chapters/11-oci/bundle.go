@@ -1,0 +1,208 @@
+package oci
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	proc "scratchcontainer/chapters/04-proc"
+	"scratchcontainer/runtime/container"
+)
+
+// ReadBundle reads dir/config.json into cfg: first it refuses what no
+// chapter does, then toConfig maps what the run flags also have, then the
+// fields only config.json has (mounts, capabilities, user, rlimits, sysctl)
+// go where the chapters and this chapter's Furnish read them.
+func ReadBundle(dir string, cfg *container.Config) error {
+	path := filepath.Join(dir, "config.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("bundle %s: %w (a bundle holds config.json and the root filesystem)", dir, container.UnwrapPath(err))
+	}
+	var spec specs.Spec
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // a misspelt field is a mistake, not a default
+	if err := dec.Decode(&spec); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if !strings.HasPrefix(spec.Version, "1.") {
+		return fmt.Errorf("%s: ociVersion %q: this runtime reads version 1.x of the runtime spec", path, spec.Version)
+	}
+	if spec.Process == nil || spec.Root == nil {
+		return fmt.Errorf("%s: process and root are required", path)
+	}
+	if err := refuse(&spec); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := toConfig(&spec, dir, cfg); err != nil {
+		return err
+	}
+	cfg.Annotations = spec.Annotations
+	p := spec.Process
+	if caps := p.Capabilities; caps != nil {
+		// The bounding set is what execve may ever grant: chapter 08 keeps
+		// exactly that, as -cap-drop ALL then -cap-add each would.
+		cfg.CapDrop, cfg.CapAdd = []string{"ALL"}, caps.Bounding
+	}
+	if p.User.UID != 0 || p.User.GID != 0 || len(p.User.AdditionalGids) > 0 {
+		cfg.User = &container.User{UID: p.User.UID, GID: p.User.GID, AdditionalGids: p.User.AdditionalGids}
+	}
+	for _, r := range p.Rlimits {
+		if _, ok := rlimits[r.Type]; !ok {
+			return fmt.Errorf("%s: process.rlimits: unknown %s (see getrlimit(2))", path, r.Type)
+		}
+		cfg.Rlimits = append(cfg.Rlimits, container.Rlimit{Type: r.Type, Hard: r.Hard, Soft: r.Soft})
+	}
+	cfg.OOMScoreAdj = p.OOMScoreAdj
+	// A new network namespace, as the spec means it, has lo only: runc
+	// makes no veth either; podman and CNI wire it from outside.
+	cfg.Net = "none"
+	cfg.Sysctl = spec.Linux.Sysctl
+	for _, m := range spec.Mounts {
+		if slices.Contains(kernelMounts, m.Destination) {
+			continue // chapter 04 mounts these itself (see kernelMounts)
+		}
+		cfg.Mounts = append(cfg.Mounts, container.Mount{Source: m.Source, Destination: m.Destination, Type: m.Type, Options: m.Options})
+	}
+	return nil
+}
+
+// kernelMounts are the mounts every config.json lists and chapter 04 makes
+// with its own options: its proc, /dev tmpfs, devpts, shm and read-only
+// sysfs stand for them. /dev/mqueue and /sys/fs/cgroup are not mounted.
+var kernelMounts = []string{"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"}
+
+// namespaces are the namespaces the chapters make. The OCI spec's
+// "share the host's" is a namespace left out of linux.namespaces; "join
+// an existing one" is a path.
+var namespaces = map[specs.LinuxNamespaceType]string{
+	specs.PIDNamespace: "02-pid", specs.MountNamespace: "03-mount", specs.UTSNamespace: "01-uts",
+	specs.IPCNamespace: "08-privileges", specs.NetworkNamespace: "06-veth", specs.CgroupNamespace: "08-privileges",
+}
+
+// refuse names the first field of spec that asks for what no chapter does.
+func refuse(spec *specs.Spec) error {
+	p := spec.Process
+	switch {
+	case p.Terminal:
+		return fmt.Errorf("process.terminal: a terminal through --console-socket is not supported: run without -t")
+	case p.Capabilities != nil && len(p.Capabilities.Ambient) > 0 && p.User.UID != 0:
+		// Root's execve gets the bounding set anyway; another user would
+		// need the ambient set, which chapter 08 empties.
+		return fmt.Errorf("process.capabilities.ambient: not supported for uid %d (chapter 08 empties the ambient set)", p.User.UID)
+	case p.ApparmorProfile != "":
+		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not supported", p.ApparmorProfile)
+	case p.SelinuxLabel != "":
+		return fmt.Errorf("process.selinuxLabel: SELinux is not supported")
+	case p.User.Umask != nil:
+		return fmt.Errorf("process.user.umask: not supported")
+	case p.User.Username != "":
+		return fmt.Errorf("process.user.username %q: give uid and gid as numbers", p.User.Username)
+	case spec.Root.Readonly:
+		return fmt.Errorf("root.readonly: a read-only root is not supported yet: set it to false")
+	case spec.Hooks != nil && (len(spec.Hooks.Prestart)+len(spec.Hooks.CreateRuntime)+len(spec.Hooks.CreateContainer)+
+		len(spec.Hooks.StartContainer)+len(spec.Hooks.Poststart)+len(spec.Hooks.Poststop) > 0):
+		return fmt.Errorf("hooks: not supported")
+	case spec.Domainname != "":
+		return fmt.Errorf("domainname %q: not supported", spec.Domainname)
+	}
+	for _, m := range spec.Mounts {
+		if !filepath.IsAbs(m.Destination) {
+			return fmt.Errorf("mounts: destination %q must be absolute", m.Destination)
+		}
+		if slices.Contains(kernelMounts, m.Destination) {
+			continue
+		}
+		for _, under := range []string{"/proc/", "/dev/", "/sys/"} {
+			if strings.HasPrefix(m.Destination, under) {
+				return fmt.Errorf("mounts: %s: chapter 04 mounts its own %s over it", m.Destination, strings.TrimSuffix(under, "/"))
+			}
+		}
+		for _, o := range m.Options {
+			if _, ok := mountOptions[o]; !ok && !strings.Contains(o, "=") {
+				return fmt.Errorf("mounts: %s: option %q is not supported", m.Destination, o)
+			}
+		}
+	}
+	l := spec.Linux
+	if l == nil {
+		return fmt.Errorf("linux: missing: give at least linux.namespaces")
+	}
+	have := map[specs.LinuxNamespaceType]bool{}
+	for _, ns := range l.Namespaces {
+		chapter, ok := namespaces[ns.Type]
+		switch {
+		case !ok:
+			return fmt.Errorf("linux.namespaces: %s: not supported (the user namespace is chapter 09's)", ns.Type)
+		case ns.Path != "":
+			return fmt.Errorf("linux.namespaces: %s path %s: joining an existing namespace is not supported yet (chapter %s makes a new one)", ns.Type, ns.Path, chapter)
+		}
+		have[ns.Type] = true
+	}
+	for ns, chapter := range namespaces {
+		if !have[ns] && ns != specs.CgroupNamespace { // a cgroup namespace of its own is only stricter
+			return fmt.Errorf("linux.namespaces: %s is missing: sharing the host's is not supported (chapter %s makes one)", ns, chapter)
+		}
+	}
+	switch {
+	case len(l.UIDMappings) > 0 || len(l.GIDMappings) > 0:
+		return fmt.Errorf("linux.uidMappings: user namespaces are chapter 09's, not here yet")
+	case l.IntelRdt != nil:
+		return fmt.Errorf("linux.intelRdt: not supported")
+	case l.RootfsPropagation != "" && l.RootfsPropagation != "private" && l.RootfsPropagation != "rprivate":
+		return fmt.Errorf("linux.rootfsPropagation %q: chapter 03 makes every mount private", l.RootfsPropagation)
+	case l.MountLabel != "":
+		return fmt.Errorf("linux.mountLabel: SELinux is not supported")
+	case l.Personality != nil:
+		return fmt.Errorf("linux.personality: not supported")
+	}
+	for _, d := range l.Devices {
+		if !slices.Contains(proc.DeviceNames(), strings.TrimPrefix(d.Path, "/dev/")) {
+			return fmt.Errorf("linux.devices: %s: chapter 04 makes only /dev/%s", d.Path, strings.Join(proc.DeviceNames(), ", /dev/"))
+		}
+	}
+	masked, readonly := proc.MaskedPaths(), proc.ReadonlyPaths()
+	for _, path := range l.MaskedPaths {
+		if !slices.Contains(masked, path) {
+			return fmt.Errorf("linux.maskedPaths: %s: chapter 04 masks only %s", path, strings.Join(masked, " "))
+		}
+	}
+	for _, path := range l.ReadonlyPaths {
+		if !slices.Contains(readonly, path) && !slices.Contains(masked, path) {
+			return fmt.Errorf("linux.readonlyPaths: %s: chapter 04 makes only %s read-only", path, strings.Join(readonly, " "))
+		}
+	}
+	for key := range l.Sysctl {
+		if !namespacedSysctl(key) {
+			return fmt.Errorf("linux.sysctl: %s is the host's, not the container's: only net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* are namespaced", key)
+		}
+	}
+	if r := l.Resources; r != nil {
+		switch {
+		case r.CPU != nil && (r.CPU.Shares != nil && *r.CPU.Shares != 0 || r.CPU.Cpus != "" || r.CPU.Mems != "" ||
+			r.CPU.RealtimeRuntime != nil || r.CPU.RealtimePeriod != nil || r.CPU.Idle != nil):
+			return fmt.Errorf("linux.resources.cpu: only quota and period are supported (chapter 05's -cpus)")
+		case r.Memory != nil && (r.Memory.Reservation != nil || r.Memory.Kernel != nil || r.Memory.KernelTCP != nil || r.Memory.Swappiness != nil):
+			return fmt.Errorf("linux.resources.memory: only limit is supported (chapter 05's -memory; no swap on top)")
+		case r.BlockIO != nil || len(r.HugepageLimits) > 0 || r.Network != nil || len(r.Rdma) > 0 || len(r.Unified) > 0:
+			return fmt.Errorf("linux.resources: only cpu, memory, pids and devices are supported")
+		}
+	}
+	return nil
+}
+
+// namespacedSysctl reports whether key lives in the container's network or
+// IPC namespace (sysctl names as in sysctl(8)).
+func namespacedSysctl(key string) bool {
+	switch key {
+	case "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced":
+		return true
+	}
+	return strings.HasPrefix(key, "net.") || strings.HasPrefix(key, "fs.mqueue.")
+}
