@@ -43,6 +43,10 @@ func ReadBundle(dir string, cfg *container.Config) error {
 	if err := toConfig(&spec, dir, cfg); err != nil {
 		return err
 	}
+	// The rootfs by its real path: mounts into it are checked against it.
+	if real, err := filepath.EvalSymlinks(cfg.Rootfs); err == nil {
+		cfg.Rootfs = real
+	}
 	cfg.Annotations = spec.Annotations
 	p := spec.Process
 	if caps := p.Capabilities; caps != nil {

@@ -221,4 +221,3 @@ func parseSignal(s string) (unix.Signal, error) {
 	}
 	return 0, usageError("kill: signal %q: give a name (TERM, SIGKILL) or a number (1-64)", s)
 }
-
