@@ -58,13 +58,14 @@ func links() []link {
 
 // maskedPaths leak host memory or state; readonlyPaths configure the host's
 // kernel. They are runc's defaults: the OCI runtime spec's maskedPaths and
-// readonlyPaths that Docker and containerd send.
+// readonlyPaths that Docker and containerd send (and two podman adds).
 func maskedPaths() []string {
 	return []string{
 		"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
 		"/proc/keys", "/proc/latency_stats", "/proc/timer_list",
 		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
 		"/sys/firmware", "/sys/devices/virtual/powercap",
+		"/sys/fs/selinux", "/sys/dev/block", // podman's, beside runc's
 	}
 }
 

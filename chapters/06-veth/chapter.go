@@ -13,7 +13,12 @@ func Chapter() container.Chapter {
 		Namespaces: []string{"net"},
 		Prepare:    ReserveAddress,
 		Attach:     Connect,
-		Enter:      ConfigureInside,
+		Enter: func(c *container.Container) error {
+			if err := EnterNetNS(c); err != nil {
+				return err
+			}
+			return ConfigureInside(c)
+		},
 		Release:    Disconnect,
 		Join:       JoinNet,
 		Inspect:    Inspect,

@@ -54,8 +54,8 @@ func ReadBundle(dir string, cfg *container.Config) error {
 		// exactly that, as -cap-drop ALL then -cap-add each would.
 		cfg.CapDrop, cfg.CapAdd = []string{"ALL"}, caps.Bounding
 	}
-	if p.User.UID != 0 || p.User.GID != 0 || len(p.User.AdditionalGids) > 0 {
-		cfg.User = &container.User{UID: p.User.UID, GID: p.User.GID, AdditionalGids: p.User.AdditionalGids}
+	if p.User.UID != 0 || p.User.GID != 0 || len(p.User.AdditionalGids) > 0 || p.User.Umask != nil {
+		cfg.User = &container.User{UID: p.User.UID, GID: p.User.GID, AdditionalGids: p.User.AdditionalGids, Umask: p.User.Umask}
 	}
 	for _, r := range p.Rlimits {
 		if _, ok := rlimits[r.Type]; !ok {
@@ -67,6 +67,11 @@ func ReadBundle(dir string, cfg *container.Config) error {
 	// A new network namespace, as the spec means it, has lo only: runc
 	// makes no veth either; podman and CNI wire it from outside.
 	cfg.Net = "none"
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace {
+			cfg.NetNS = ns.Path // empty: the new one
+		}
+	}
 	cfg.Sysctl = spec.Linux.Sysctl
 	for _, m := range spec.Mounts {
 		if slices.Contains(kernelMounts, m.Destination) {
@@ -104,8 +109,6 @@ func refuse(spec *specs.Spec) error {
 		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not supported", p.ApparmorProfile)
 	case p.SelinuxLabel != "":
 		return fmt.Errorf("process.selinuxLabel: SELinux is not supported")
-	case p.User.Umask != nil:
-		return fmt.Errorf("process.user.umask: not supported")
 	case p.User.Username != "":
 		return fmt.Errorf("process.user.username %q: give uid and gid as numbers", p.User.Username)
 	case spec.Root.Readonly:
@@ -144,8 +147,8 @@ func refuse(spec *specs.Spec) error {
 		switch {
 		case !ok:
 			return fmt.Errorf("linux.namespaces: %s: not supported (the user namespace is chapter 09's)", ns.Type)
-		case ns.Path != "":
-			return fmt.Errorf("linux.namespaces: %s path %s: joining an existing namespace is not supported yet (chapter %s makes a new one)", ns.Type, ns.Path, chapter)
+		case ns.Path != "" && ns.Type != specs.NetworkNamespace:
+			return fmt.Errorf("linux.namespaces: %s path %s: joining an existing one is supported for the network namespace only (chapter %s makes a new one)", ns.Type, ns.Path, chapter)
 		}
 		have[ns.Type] = true
 	}

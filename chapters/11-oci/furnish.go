@@ -69,9 +69,30 @@ func inNamespaces(c *container.Container, nstype int, do func() error) error {
 			done <- err
 			return
 		}
+		// The child joins a network namespace given by path only in its
+		// Enter (chapter 06): its sysctls go there already.
+		if path := c.Config.NetNS; path != "" && nstype&unix.CLONE_NEWNET != 0 {
+			if err := setnsPath(c, path, unix.CLONE_NEWNET); err != nil {
+				done <- err
+				return
+			}
+		}
 		done <- do()
 	}()
 	return <-done
+}
+
+func setnsPath(c *container.Container, path string, nstype int) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("namespace %s: %w", path, container.UnwrapPath(err))
+	}
+	defer f.Close()
+	c.Trace("setns(open(%q), %v)", path, container.CloneFlags(nstype))
+	if err := unix.Setns(int(f.Fd()), nstype); err != nil {
+		return fmt.Errorf("setns into %s: %w", path, err)
+	}
+	return nil
 }
 
 // setSysctls writes each sysctl under the host's /proc/sys: this thread is
@@ -197,12 +218,16 @@ var rlimits = map[string]int{
 
 // SwitchUser runs in the child after every other chapter's Enter (chapter
 // 08 kept CAP_SETUID and CAP_SETGID unless config.json dropped them): it
-// becomes process.user, gids first, since a user other than root may not
-// change them.
+// becomes process.user: umask, then the gids (a user other than root may
+// not change them), then the uid.
 func SwitchUser(c *container.Container) error {
 	u := c.Config.User
 	if u == nil {
 		return nil
+	}
+	if u.Umask != nil {
+		c.Trace("umask(%d)", *u.Umask)
+		unix.Umask(int(*u.Umask))
 	}
 	gids := make([]int, len(u.AdditionalGids))
 	for i, g := range u.AdditionalGids {

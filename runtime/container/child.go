@@ -43,6 +43,16 @@ func Child(course []Chapter) error {
 	}
 	// execve closes this one: that tells the host the command runs.
 	unix.CloseOnExec(execFd)
+	// A network namespace given by path (config.json's) is a host path,
+	// gone after pivot_root: open it now; chapter 06 joins it through
+	// /proc/self/fd. execve closes it.
+	if path := c.Config.NetNS; path != "" {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("network namespace %s: %w", path, err)
+		}
+		c.Config.NetNS = fmt.Sprintf("/proc/self/fd/%d", fd)
+	}
 
 	c.crashPoint("entering")
 	for i, ch := range course[:c.Config.Chapters] {

@@ -48,6 +48,7 @@ type Config struct {
 	PidFile     string            // --pid-file: the container's PID is written there
 	Annotations map[string]string // config.json's annotations, for `state`
 	Mounts      []Mount           // config.json's mounts the chapters do not make themselves
+	NetNS       string            // a network namespace to join by path, instead of a new one
 	Sysctl      map[string]string // net.* and IPC sysctls, set in the container's namespaces
 	Rlimits     []Rlimit          // setrlimit(2) values for the command
 	OOMScoreAdj *int              // /proc/<pid>/oom_score_adj
@@ -70,6 +71,7 @@ type Rlimit struct {
 type User struct {
 	UID, GID       uint32
 	AdditionalGids []uint32
+	Umask          *uint32 // umask(2) for the command; nil: the runtime's
 }
 
 // Created reports whether the container is made by `create`, the OCI

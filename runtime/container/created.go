@@ -226,6 +226,9 @@ func cgroupProcs(c *Container) []int {
 // Release hooks as a run's end, and removes its state. A container still
 // running is refused unless force, which kills it first.
 func Delete(root, id string, course []Chapter, force bool) error {
+	if _, err := os.Stat(filepath.Join(root, id)); errors.Is(err, os.ErrNotExist) && force {
+		return nil // as runc: podman cleans up with --force after a failed create
+	}
 	c, err := LoadIn(root, id)
 	if err != nil {
 		return err
