@@ -19,8 +19,8 @@ func Chapter() container.Chapter {
 			}
 			return ConfigureInside(c)
 		},
-		Release:    Disconnect,
-		Join:       JoinNet,
-		Inspect:    Inspect,
+		Release: Disconnect,
+		Join:    JoinNet,
+		Inspect: Inspect,
 	}
 }
