@@ -2,6 +2,7 @@ package proc
 
 import (
 	"fmt"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -58,21 +59,31 @@ func links() []link {
 
 // maskedPaths leak host memory or state; readonlyPaths configure the host's
 // kernel. They are runc's defaults: the OCI runtime spec's maskedPaths and
-// readonlyPaths that Docker and containerd send (and two podman adds).
-func maskedPaths() []string {
-	return []string{
+// readonlyPaths that Docker and containerd send; a config.json's own lists
+// (chapter 11) come on top.
+func maskedPaths(c *container.Container) []string {
+	return withOwn([]string{
 		"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
 		"/proc/keys", "/proc/latency_stats", "/proc/timer_list",
 		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
 		"/sys/firmware", "/sys/devices/virtual/powercap",
-		"/sys/fs/selinux", "/sys/dev/block", // podman's, beside runc's
-	}
+	}, c.Config.MaskedPaths)
 }
 
-func readonlyPaths() []string {
-	return []string{
+func readonlyPaths(c *container.Container) []string {
+	return withOwn([]string{
 		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	}, c.Config.ReadonlyPaths)
+}
+
+// withOwn is defaults, then each path of own not among them.
+func withOwn(defaults, own []string) []string {
+	for _, path := range own {
+		if !slices.Contains(defaults, path) {
+			defaults = append(defaults, path)
+		}
 	}
+	return defaults
 }
 
 // mount is mount(2), its error naming what was mounted where.
@@ -87,10 +98,8 @@ func mount(c *container.Container, source, target, fstype string, flags uintptr,
 	return nil
 }
 
-// MaskedPaths, ReadonlyPaths and DeviceNames are the tables above, for
-// chapter 11, which checks a config.json's lists against them.
-func MaskedPaths() []string   { return maskedPaths() }
-func ReadonlyPaths() []string { return readonlyPaths() }
+// DeviceNames are the nodes MakeDev makes, for chapter 11, which checks a
+// config.json's linux.devices against them.
 func DeviceNames() []string {
 	var names []string
 	for _, d := range devices() {

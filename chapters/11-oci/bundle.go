@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -26,9 +25,9 @@ func ReadBundle(dir string, cfg *container.Config) error {
 		return fmt.Errorf("bundle %s: %w (a bundle holds config.json and the root filesystem)", dir, container.UnwrapPath(err))
 	}
 	var spec specs.Spec
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields() // a misspelt field is a mistake, not a default
-	if err := dec.Decode(&spec); err != nil {
+	// Unknown fields are ignored, as the spec says (config.md,
+	// "Extensibility"): a newer client may send what we do not know.
+	if err := json.Unmarshal(b, &spec); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if !strings.HasPrefix(spec.Version, "1.") {
@@ -73,6 +72,7 @@ func ReadBundle(dir string, cfg *container.Config) error {
 		}
 	}
 	cfg.Sysctl = spec.Linux.Sysctl
+	cfg.MaskedPaths, cfg.ReadonlyPaths = spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths
 	for _, m := range spec.Mounts {
 		if slices.Contains(kernelMounts, m.Destination) {
 			continue // chapter 04 mounts these itself (see kernelMounts)
@@ -132,7 +132,7 @@ func refuse(spec *specs.Spec) error {
 			}
 		}
 		for _, o := range m.Options {
-			if _, ok := mountOptions[o]; !ok && !strings.Contains(o, "=") {
+			if _, ok := mountOptions[o]; !ok && propagation[o] == 0 && !strings.Contains(o, "=") {
 				return fmt.Errorf("mounts: %s: option %q is not supported", m.Destination, o)
 			}
 		}
@@ -172,17 +172,6 @@ func refuse(spec *specs.Spec) error {
 	for _, d := range l.Devices {
 		if !slices.Contains(proc.DeviceNames(), strings.TrimPrefix(d.Path, "/dev/")) {
 			return fmt.Errorf("linux.devices: %s: chapter 04 makes only /dev/%s", d.Path, strings.Join(proc.DeviceNames(), ", /dev/"))
-		}
-	}
-	masked, readonly := proc.MaskedPaths(), proc.ReadonlyPaths()
-	for _, path := range l.MaskedPaths {
-		if !slices.Contains(masked, path) {
-			return fmt.Errorf("linux.maskedPaths: %s: chapter 04 masks only %s", path, strings.Join(masked, " "))
-		}
-	}
-	for _, path := range l.ReadonlyPaths {
-		if !slices.Contains(readonly, path) && !slices.Contains(masked, path) {
-			return fmt.Errorf("linux.readonlyPaths: %s: chapter 04 makes only %s read-only", path, strings.Join(readonly, " "))
 		}
 	}
 	for key := range l.Sysctl {

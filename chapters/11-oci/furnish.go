@@ -126,12 +126,14 @@ func mountAll(c *container.Container) error {
 }
 
 func mountOne(c *container.Container, m container.Mount) error {
-	var flags uintptr
+	var flags, propagate uintptr
 	var data []string
 	bind := m.Type == "bind"
 	for _, o := range m.Options {
 		f, ok := mountOptions[o]
 		switch {
+		case propagation[o] != 0:
+			propagate = propagation[o]
 		case !ok:
 			data = append(data, o) // key=value: the file system's own
 		case o == "bind" || o == "rbind":
@@ -151,12 +153,26 @@ func mountOne(c *container.Container, m container.Mount) error {
 	if err := mountPoint(m, target, bind); err != nil {
 		return err
 	}
+	if err := mountAt(c, m, target, bind, flags, strings.Join(data, ",")); err != nil {
+		return err
+	}
+	if propagate != 0 {
+		c.Trace("mount(\"\", %q, \"\", %v, \"\")", target, container.MountFlags(propagate))
+		if err := unix.Mount("", target, "", propagate, ""); err != nil {
+			return fmt.Errorf("set propagation %v: %w", container.MountFlags(propagate), err)
+		}
+	}
+	return nil
+}
+
+// mountAt is mount(2) of m on target: a bind, then a remount for its
+// flags (a bind mount takes them only so), or a file system with its data.
+func mountAt(c *container.Container, m container.Mount, target string, bind bool, flags uintptr, data string) error {
 	if bind {
 		c.Trace("mount(%q, %q, \"\", %v, \"\")", m.Source, target, container.MountFlags(flags&(unix.MS_BIND|unix.MS_REC)|unix.MS_BIND))
 		if err := unix.Mount(m.Source, target, "", flags&(unix.MS_BIND|unix.MS_REC)|unix.MS_BIND, ""); err != nil {
 			return fmt.Errorf("bind %s: %w", m.Source, err)
 		}
-		// A bind mount takes its flags only from a remount.
 		if rest := flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 {
 			c.Trace("mount(\"\", %q, \"\", %v, \"\")", target, container.MountFlags(rest|unix.MS_BIND|unix.MS_REMOUNT))
 			if err := unix.Mount("", target, "", rest|unix.MS_BIND|unix.MS_REMOUNT, ""); err != nil {
@@ -165,8 +181,8 @@ func mountOne(c *container.Container, m container.Mount) error {
 		}
 		return nil
 	}
-	c.Trace("mount(%q, %q, %q, %v, %q)", m.Source, target, m.Type, container.MountFlags(flags), strings.Join(data, ","))
-	if err := unix.Mount(m.Source, target, m.Type, flags, strings.Join(data, ",")); err != nil {
+	c.Trace("mount(%q, %q, %q, %v, %q)", m.Source, target, m.Type, container.MountFlags(flags), data)
+	if err := unix.Mount(m.Source, target, m.Type, flags, data); err != nil {
 		return fmt.Errorf("mount -t %s %s: %w", m.Type, m.Source, err)
 	}
 	return nil
@@ -203,7 +219,15 @@ var mountOptions = map[string]uintptr{
 	"ro": unix.MS_RDONLY, "rw": 0, "nosuid": unix.MS_NOSUID, "suid": 0,
 	"nodev": unix.MS_NODEV, "dev": 0, "noexec": unix.MS_NOEXEC, "exec": 0,
 	"relatime": unix.MS_RELATIME, "noatime": unix.MS_NOATIME, "strictatime": unix.MS_STRICTATIME,
-	"private": 0, "rprivate": 0, // every mount is private here (chapter 03)
+}
+
+// propagation are the options that set a mount's propagation type
+// (mount_namespaces(7)), with a mount(2) of their own after the mount.
+var propagation = map[string]uintptr{
+	"private": unix.MS_PRIVATE, "rprivate": unix.MS_PRIVATE | unix.MS_REC,
+	"shared": unix.MS_SHARED, "rshared": unix.MS_SHARED | unix.MS_REC,
+	"slave": unix.MS_SLAVE, "rslave": unix.MS_SLAVE | unix.MS_REC,
+	"unbindable": unix.MS_UNBINDABLE, "runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
 }
 
 // rlimits are the resources of getrlimit(2), by name.

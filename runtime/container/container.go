@@ -42,17 +42,19 @@ type Config struct {
 	// beyond the fields above. A Config with a Bundle is created, not run:
 	// Run parks the child before its command, returns, and leaves the rest
 	// to `start`, `kill` and `delete` (see Created).
-	ID          string            // the caller's container ID; empty: a new one
-	Root        string            // --root: the state directory; empty: StateRoot
-	Bundle      string            // the bundle directory (absolute)
-	PidFile     string            // --pid-file: the container's PID is written there
-	Annotations map[string]string // config.json's annotations, for `state`
-	Mounts      []Mount           // config.json's mounts the chapters do not make themselves
-	NetNS       string            // a network namespace to join by path, instead of a new one
-	Sysctl      map[string]string // net.* and IPC sysctls, set in the container's namespaces
-	Rlimits     []Rlimit          // setrlimit(2) values for the command
-	OOMScoreAdj *int              // /proc/<pid>/oom_score_adj
-	User        *User             // the command's uid and gids; nil: root
+	ID            string            // the caller's container ID; empty: a new one
+	Root          string            // --root: the state directory; empty: StateRoot
+	Bundle        string            // the bundle directory (absolute)
+	PidFile       string            // --pid-file: the container's PID is written there
+	Annotations   map[string]string // config.json's annotations, for `state`
+	Mounts        []Mount           // config.json's mounts the chapters do not make themselves
+	NetNS         string            // a network namespace to join by path, instead of a new one
+	MaskedPaths   []string          // masked by chapter 04 beside its own list
+	ReadonlyPaths []string          // made read-only by chapter 04 beside its own list
+	Sysctl        map[string]string // net.* and IPC sysctls, set in the container's namespaces
+	Rlimits       []Rlimit          // setrlimit(2) values for the command
+	OOMScoreAdj   *int              // /proc/<pid>/oom_score_adj
+	User          *User             // the command's uid and gids; nil: root
 }
 
 // Mount is one mount(2) into the rootfs, made before pivot_root.
