@@ -223,8 +223,9 @@ func cgroupProcs(c *Container) []int {
 }
 
 // Delete releases everything a created container made, through the same
-// Release hooks as a run's end, and removes its state. A container still
-// running is refused unless force, which kills it first.
+// Release hooks as a run's end, and removes its state. A container not yet
+// stopped (created or running) is refused unless force, which kills it
+// first, as the OCI runtime spec says.
 func Delete(root, id string, course []Chapter, force bool) error {
 	if _, err := os.Stat(filepath.Join(root, id)); errors.Is(err, os.ErrNotExist) && force {
 		return nil // as runc: podman cleans up with --force after a failed create
@@ -237,8 +238,8 @@ func Delete(root, id string, course []Chapter, force bool) error {
 		return fmt.Errorf("delete %s: made with chapters 1..%d, this runtime knows %d", id, n, len(course))
 	}
 	switch s := c.Status(); {
-	case s == StatusRunning && !force:
-		return fmt.Errorf("delete %s: the container is running: kill it first, or delete --force", id)
+	case (s == StatusRunning || s == StatusCreated) && !force:
+		return fmt.Errorf("delete %s: the container is %s: kill it first, or delete --force", id, s)
 	case s == StatusCreated || s == StatusRunning:
 		unix.Kill(c.Pid, unix.SIGKILL)
 		for deadline := time.Now().Add(10 * time.Second); !c.Orphaned(); {
