@@ -11,6 +11,7 @@ import (
 	veth "scratchcontainer/chapters/06-veth"
 	publish "scratchcontainer/chapters/07-publish"
 	privileges "scratchcontainer/chapters/08-privileges"
+	userns "scratchcontainer/chapters/09-userns"
 	oci "scratchcontainer/chapters/11-oci"
 	"scratchcontainer/runtime/container"
 )
@@ -26,6 +27,7 @@ func All() []container.Chapter {
 		veth.Chapter(),       // 06: own network: veth pair, routing and NAT
 		publish.Chapter(),    // 07: host ports published into the container
 		privileges.Chapter(), // 08: root inside is not root on the host
+		userns.Chapter(),     // 09: root inside is uid 100000 on the host
 		oci.Chapter(),        // 11: the OCI runtime command line, for podman and containerd
 	}
 }

@@ -68,7 +68,7 @@ if has 7; then
   # -init: httpd is not PID 1, so the SIGTERM below ends it (a PID 1
   # without a handler would never see it); one signal, nothing racing it.
   "$sc" run -init -p 18080:80 "$rootfs" httpd -f -p 80 -h /www &
-  for _ in $(seq 100); do wget -q -T 1 -O - http://127.0.0.1:18080/ 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 100); do timeout 2 busybox wget -q -O - http://127.0.0.1:18080/ 2>/dev/null && break; sleep 0.05; done
   kill -TERM $!
   wait $! || true
 fi

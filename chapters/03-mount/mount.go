@@ -89,6 +89,14 @@ func PivotRoot(c *container.Container) error {
 	if err := unix.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir / in the new root: %w", err)
 	}
+	if c.Resources["uid_map"] != "" {
+		// In a user namespace (chapter 09) the kernel lets the container
+		// mount proc and sysfs only while the host's are in its view
+		// (mount_too_revealing), and device nodes come from the host's
+		// /dev: chapter 04 detaches the old root once it is done.
+		c.Resources["oldroot"] = "/" + putOld
+		return nil
+	}
 	c.Trace(`umount2("/%s", MNT_DETACH)`, putOld)
 	if err := unix.Unmount("/"+putOld, unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("unmount the old root: %w", err)

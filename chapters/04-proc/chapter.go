@@ -8,7 +8,16 @@ func Chapter() container.Chapter {
 	return container.Chapter{
 		Name:       "proc",
 		Capability: "own /proc, /dev and read-only /sys; host paths masked",
-		Enter:      MountKernelFS,
+		Enter:      enter,
 		Inspect:    Inspect,
 	}
+}
+
+// enter is the chapter's Enter: MountKernelFS, then, in a user namespace,
+// the old root chapter 03 left for it goes.
+func enter(c *container.Container) error {
+	if err := MountKernelFS(c); err != nil {
+		return err
+	}
+	return detachOldRoot(c)
 }

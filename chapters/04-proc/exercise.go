@@ -28,7 +28,9 @@ func MakeDev(c *container.Container) error {
 	// TODO:
 	//  1. a tmpfs on /dev (MS_NOSUID, devOptions)
 	//  2. each of devices(): unix.Mknod("/dev/"+name, unix.S_IFCHR|0o666, int(unix.Mkdev(major, minor))),
-	//     then chmod 0666 (mknod's mode goes through the umask)
+	//     then chmod 0666 (mknod's mode goes through the umask); but in a user
+	//     namespace (chapter 09: c.Resources["oldroot"] is set) mknod is refused:
+	//     bindNode(c, d, c.Resources["oldroot"]+"/dev/"+name) binds the host's node
 	//  3. mkdir /dev/pts and /dev/shm; mount devpts on /dev/pts (MS_NOSUID|MS_NOEXEC,
 	//     devptsOptions), a tmpfs on /dev/shm (safe, shmOptions)
 	//  4. each of links(): unix.Symlink(target, name)

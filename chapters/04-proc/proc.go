@@ -21,7 +21,11 @@
 //  3. sysfs on /sys, read-only: programs read it (devices, network
 //     interfaces of the container's network namespace), but nothing inside
 //     should reconfigure the host's hardware.
-//  4. masked /proc paths, as runc does by default: the PID namespace
+//  4. in a user namespace (chapter 09), mknod(2) is refused, and the kernel
+//     mounts proc and sysfs only while the host's are in view: chapter 03
+//     leaves the old root at c.Resources["oldroot"], the device nodes are
+//     the host's, bind-mounted, and the old root is detached at the end.
+//  5. masked /proc paths, as runc does by default: the PID namespace
 //     filters /proc/<pid>, but much of /proc is the whole machine's.
 //     Files that leak host memory or state (/proc/kcore, /proc/keys,
 //     /proc/timer_list) get /dev/null bind-mounted over them; such
@@ -68,6 +72,14 @@ func MakeDev(c *container.Container) error {
 		return err
 	}
 	for _, d := range devices() {
+		if hostDev := c.Resources["oldroot"]; hostDev != "" {
+			// In a user namespace mknod(2) is refused: bind the
+			// host's node instead, as runc's rootless mode does.
+			if err := bindNode(c, d, hostDev+"/dev/"+d.name); err != nil {
+				return err
+			}
+			continue
+		}
 		path := "/dev/" + d.name
 		c.Trace("mknod(%q, S_IFCHR|0666, makedev(%d, %d)), chmod 0666", path, d.major, d.minor)
 		if err := unix.Mknod(path, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {

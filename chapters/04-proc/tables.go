@@ -2,6 +2,7 @@ package proc
 
 import (
 	"fmt"
+	"os"
 	"slices"
 
 	"golang.org/x/sys/unix"
@@ -106,4 +107,39 @@ func DeviceNames() []string {
 		names = append(names, d.name)
 	}
 	return names
+}
+
+// bindNode makes device d in /dev a bind mount of the host's node at
+// hostPath: a user namespace may not mknod(2), but it may bind a node the
+// host made, and open it as the node's mode allows (0666 for these).
+func bindNode(c *container.Container, d device, hostPath string) error {
+	path := "/dev/" + d.name
+	c.Trace("create %s, mount(%q, %q, \"\", MS_BIND, \"\")", path, hostPath, path)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+	if err != nil {
+		return fmt.Errorf("create %s to bind the host's node on: %w", path, err)
+	}
+	f.Close()
+	if err := unix.Mount(hostPath, path, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind the host's %s (c %d:%d) onto %s: %w", hostPath, d.major, d.minor, path, err)
+	}
+	return nil
+}
+
+// detachOldRoot unmounts the host's old root chapter 03 left in a user
+// namespace (c.Resources["oldroot"]), now that proc, sysfs and the device
+// nodes are mounted: from here nothing of the host is reachable.
+func detachOldRoot(c *container.Container) error {
+	oldRoot := c.Resources["oldroot"]
+	if oldRoot == "" {
+		return nil
+	}
+	c.Trace("umount2(%q, MNT_DETACH), rmdir", oldRoot)
+	if err := unix.Unmount(oldRoot, unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("unmount the old root %s: %w", oldRoot, err)
+	}
+	if err := os.Remove(oldRoot); err != nil {
+		return fmt.Errorf("remove %s: %w", oldRoot, err)
+	}
+	return nil
 }

@@ -5,7 +5,7 @@
 // chapter.go plugs your code into the runtime.)
 // Given: address.go reserves 172.22.N.2/24 (ReserveAddress) and computes the
 // gateway (addresses); nat.go makes the shared rules (enableForwarding,
-// EnsureShared, natRules).
+// AddRules, natRules); names.go the container's /etc files.
 
 package veth
 
@@ -31,7 +31,7 @@ func Connect(c *container.Container) error {
 	//     PeerName: "eth0", PeerNamespace: netlink.NsPid(c.Pid)}): the peer is
 	//     born inside the container
 	//  3. netlink.AddrAdd the gateway to the host's end, netlink.LinkSetUp it
-	//  4. enableForwarding(); then iptables.New() and EnsureShared(c, ipt, natRules())
+	//  4. enableForwarding(); then AddRules(c, natRules(), nil)
 	return errors.New("chapter 06 exercise: Connect is not written yet (chapters/06-veth/exercise.go)")
 }
 

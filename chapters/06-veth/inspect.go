@@ -2,6 +2,8 @@ package veth
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/coreos/go-iptables/iptables"
@@ -18,6 +20,7 @@ import (
 // from /proc/<pid>/ns/net: nothing runs in the container.
 func Inspect(c *container.Container) []container.Fact {
 	facts := []container.Fact{container.NamespaceFact(c, "net")}
+	facts = append(facts, nameFacts(c)...)
 	if c.Config.Net == "none" {
 		return append(facts, container.Fact{Name: "network", Value: "none: lo only"})
 	}
@@ -92,6 +95,29 @@ func poolRules(rules []Rule) []container.Fact {
 		ok, err := ipt.Exists(r.Table, r.Chain, r.Spec...)
 		if err == nil && ok {
 			facts = append(facts, container.Fact{Name: "rule", Value: fmt.Sprintf("-t %s -A %s %s", r.Table, r.Chain, strings.Join(r.Spec, " ")), Source: "iptables -t " + r.Table + " -C"})
+		}
+	}
+	return facts
+}
+
+// nameFacts are the name files: what the host wrote, and where the
+// container's mount table has them.
+func nameFacts(c *container.Container) []container.Fact {
+	mountinfo, _ := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", c.Pid))
+	var facts []container.Fact
+	for _, name := range c.HostFiles {
+		path := filepath.Join(c.StateDir(), name)
+		b, err := os.ReadFile(path)
+		value := strings.Join(strings.Fields(string(b)), " ")
+		if err != nil {
+			value = err.Error()
+		}
+		facts = append(facts, container.Fact{Name: "/etc/" + name, Value: value, Source: path})
+		for _, line := range strings.Split(string(mountinfo), "\n") {
+			// mountinfo(5): ID parent major:minor root mountpoint options ...
+			if f := strings.Fields(line); len(f) > 5 && f[4] == "/etc/"+name {
+				facts = append(facts, container.Fact{Name: "mount", Value: f[3] + " on " + f[4] + " " + f[5], Source: fmt.Sprintf("/proc/%d/mountinfo", c.Pid)})
+			}
 		}
 	}
 	return facts

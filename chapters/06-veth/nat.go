@@ -27,7 +27,8 @@ func enableForwarding() error {
 
 // A Rule is one iptables rule. Top rules are inserted first in their chain
 // rather than appended: a jump from a built-in chain must come before a
-// DROP that a firewall or Docker put there.
+// DROP that a firewall or Docker put there. No argument holds a space: a
+// rule goes to iptables-restore as one line.
 type Rule struct {
 	Table, Chain string
 	Spec         []string
@@ -39,9 +40,8 @@ type Rule struct {
 // (and connections a published port DNATs in) come back; nobody outside can
 // open a connection to a container address directly.
 //
-// They name only the pool, so they are shared by every container and stay.
-// The jumps from the built-in chains come last: when the last rule is there,
-// all are (see EnsureShared).
+// They name only the pool, so they are shared by every container and stay
+// (see AddRules).
 func natRules() []Rule {
 	return []Rule{
 		{Table: "nat", Chain: "SCRATCH-POSTROUTING", Spec: []string{"-s", Pool, "!", "-d", Pool, "-j", "MASQUERADE"}},
@@ -52,22 +52,57 @@ func natRules() []Rule {
 	}
 }
 
-// EnsureShared makes rules exist, once per host. Each iptables command is a
-// process of its own that reads the whole table, so the common case is
-// one check per table: the table's last rule, added last, is there (a
-// table is flushed whole, `iptables -t nat -F`, or not at all). Otherwise,
-// under a lock (go-iptables' AppendUnique is check-then-append: two runtimes
-// could both append), it makes the SCRATCH- chains and whatever is missing.
-func EnsureShared(c *container.Container, ipt *iptables.IPTables, rules []Rule) error {
-	if allThere(c, ipt, rules) {
-		return nil
-	}
+// AddRules makes sure the shared rules exist, once per host, and appends a
+// container's own rules (own; none for chapter 06), under the lock.
+//
+// Each iptables command is a process of its own, and under the nft backend
+// each is a kernel transaction of its own. So the common case is one
+// iptables-restore: it checks every shared rule (-C) and appends own (-A),
+// and a table's block is one transaction, all or nothing: if a shared rule
+// is missing (the first container on this host, or a firewall flushed a
+// table), nothing is added. Then, the slow way, it makes the SCRATCH-
+// chains and whatever rule is missing with go-iptables, and appends own.
+func AddRules(c *container.Container, shared, own []Rule) error {
 	c.Trace("flock %s/iptables.lock", container.StateRoot)
 	unlock, err := LockIPTables()
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if err := Restore(c, append(ops("-C", shared), ops("-A", own)...)); err == nil {
+		return nil
+	}
+	c.Trace("iptables --version: which iptables, which backend")
+	ipt, err := iptables.New()
+	if err != nil {
+		return fmt.Errorf("iptables: %w (install the iptables package)", err)
+	}
+	if err := makeShared(c, ipt, shared); err != nil {
+		return err
+	}
+	if len(own) == 0 {
+		return nil
+	}
+	return Restore(c, ops("-A", own))
+}
+
+// RemoveRules deletes a container's own rules in one iptables-restore, under
+// the lock: one transaction per table. It fails, and deletes nothing, if
+// one of them is not there.
+func RemoveRules(c *container.Container, own []Rule) error {
+	c.Trace("flock %s/iptables.lock", container.StateRoot)
+	unlock, err := LockIPTables()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return Restore(c, ops("-D", own))
+}
+
+// makeShared makes the SCRATCH- chains and the rules of rules that are
+// missing, one iptables command each (go-iptables' AppendUnique is
+// check-then-append: the caller holds the lock).
+func makeShared(c *container.Container, ipt *iptables.IPTables, rules []Rule) error {
 	for _, r := range rules {
 		if err := ensureChain(c, ipt, r.Table, r.Chain); err != nil {
 			return err
@@ -79,6 +114,7 @@ func EnsureShared(c *container.Container, ipt *iptables.IPTables, rules []Rule) 
 				}
 			}
 		}
+		var err error
 		if r.Top {
 			c.Trace("iptables -t %s -C %s %s, else -I %s 1", r.Table, r.Chain, r.Spec, r.Chain)
 			err = ipt.InsertUnique(r.Table, r.Chain, 1, r.Spec...)
@@ -97,24 +133,8 @@ func EnsureShared(c *container.Container, ipt *iptables.IPTables, rules []Rule) 
 // go-iptables' AppendUnique is check-then-append, and under the nft backend
 // a listing that meets another runtime's change half made fails ("chain is
 // incompatible"). Call unlock when done. A second Lock in the same process
-// waits for the first: EnsureShared takes it itself, so call EnsureShared
-// before taking it, never while holding it.
+// waits for the first: AddRules and RemoveRules take it themselves.
 func LockIPTables() (unlock func(), err error) { return container.Lock("iptables.lock") }
-
-// allThere checks the last rule of each table.
-func allThere(c *container.Container, ipt *iptables.IPTables, rules []Rule) bool {
-	last := map[string]Rule{}
-	for _, r := range rules {
-		last[r.Table] = r
-	}
-	for _, r := range last {
-		c.Trace("iptables -t %s -C %s %s", r.Table, r.Chain, r.Spec)
-		if ok, err := ipt.Exists(r.Table, r.Chain, r.Spec...); err != nil || !ok {
-			return false
-		}
-	}
-	return true
-}
 
 // ensureChain makes one of our chains; the built-in ones exist already.
 func ensureChain(c *container.Container, ipt *iptables.IPTables, table, chain string) error {

@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/coreos/go-iptables/iptables"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
@@ -80,12 +79,7 @@ func Connect(c *container.Container) error {
 	if err := enableForwarding(); err != nil {
 		return err
 	}
-	c.Trace("iptables --version: which iptables, which backend")
-	ipt, err := iptables.New()
-	if err != nil {
-		return fmt.Errorf("iptables: %w (install the iptables package)", err)
-	}
-	return EnsureShared(c, ipt, natRules())
+	return AddRules(c, natRules(), nil)
 }
 
 // ConfigureInside runs in the child, in its new network namespace, before

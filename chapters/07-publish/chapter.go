@@ -2,12 +2,13 @@ package publish
 
 import "scratchcontainer/runtime/container"
 
-// Chapter is chapter 07. sharedRules, Publish and Unpublish are the
-// chapter's own code: publish.go has them, or exercise.go in the workshop.
+// Chapter is chapter 07. sharedRules, localnetRules, Publish and Unpublish
+// are the chapter's own code: publish.go has them, or exercise.go in the
+// workshop.
 func Chapter() container.Chapter {
 	return container.Chapter{
 		Name:       "publish",
-		Capability: "published ports: host port to container port, from anywhere",
+		Capability: "published ports: host port to container port, on every address or one",
 		Flags:      []string{"publish", "p"},
 		Prepare:    ReservePorts,
 		Attach:     Publish,

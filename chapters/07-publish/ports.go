@@ -13,16 +13,33 @@ import (
 )
 
 // Form is how a -publish spec is written.
-const Form = "hostPort:containerPort[/tcp|/udp], e.g. 8080:80 or 5353:53/udp"
+const Form = "[hostIP:]hostPort:containerPort[/tcp|/udp], e.g. 8080:80, 127.0.0.1:8080:80 or 5353:53/udp"
 
-// A Port is one -publish spec: the host's port, the container's, and the
-// protocol both share.
+// A Port is one -publish spec: the host's address (empty: every one), the
+// host's port, the container's, and the protocol both share.
 type Port struct {
+	HostIP          string
 	Host, Container int
 	Proto           string // "tcp" or "udp"
 }
 
-func (p Port) String() string { return fmt.Sprintf("%d:%d/%s", p.Host, p.Container, p.Proto) }
+func (p Port) String() string {
+	s := fmt.Sprintf("%d:%d/%s", p.Host, p.Container, p.Proto)
+	if p.HostIP != "" {
+		s = p.HostIP + ":" + s
+	}
+	return s
+}
+
+// overlaps reports whether p and q claim the same host port: the same
+// number and protocol, on the same address or on every address.
+func (p Port) overlaps(q Port) bool {
+	return p.Host == q.Host && p.Proto == q.Proto && (p.HostIP == "" || q.HostIP == "" || p.HostIP == q.HostIP)
+}
+
+// Loopback reports whether connections to 127.0.0.1 reach p: it is
+// published on every address, or on a loopback one.
+func (p Port) Loopback() bool { return p.HostIP == "" || net.ParseIP(p.HostIP).IsLoopback() }
 
 // ParsePort reads one -publish spec.
 func ParsePort(spec string) (Port, error) {
@@ -36,16 +53,34 @@ func ParsePort(spec string) (Port, error) {
 	if proto != "tcp" && proto != "udp" {
 		return bad("unknown protocol %q", proto)
 	}
-	host, cont, ok := strings.Cut(ports, ":")
-	switch {
-	case !ok:
+	var hostIP, host, cont string
+	switch parts := strings.Split(ports, ":"); len(parts) {
+	case 1:
 		return bad("no colon between the host port and the container port")
+	case 2:
+		host, cont = parts[0], parts[1]
+	case 3:
+		hostIP, host, cont = parts[0], parts[1], parts[2]
+		if hostIP == "" {
+			return bad("missing the host address before the first colon (drop the colon to publish on every address)")
+		}
+	default:
+		return bad("too many colons (IPv6 host addresses are not published)")
+	}
+	switch {
 	case host == "":
 		return bad("missing the host port")
 	case cont == "":
 		return bad("missing the container port")
 	}
 	p := Port{Proto: proto}
+	if hostIP != "" {
+		ip := net.ParseIP(hostIP)
+		if ip == nil || ip.To4() == nil {
+			return bad("%q is not an IPv4 address", hostIP)
+		}
+		p.HostIP = ip.String()
+	}
 	for _, half := range []struct {
 		text string
 		into *int
@@ -66,17 +101,16 @@ func ParsePort(spec string) (Port, error) {
 // in the state (space-separated), and refuses a host port given twice.
 func parsePorts(specs []string) ([]Port, error) {
 	var ports []Port
-	seen := map[string]bool{}
 	for _, spec := range specs {
 		p, err := ParsePort(spec)
 		if err != nil {
 			return nil, err
 		}
-		key := fmt.Sprintf("%d/%s", p.Host, p.Proto)
-		if seen[key] {
-			return nil, container.Errorf(container.StatusRuntimeFailed, "-publish %s: host port %s is published twice: give each host port once", spec, key)
+		for _, q := range ports {
+			if p.overlaps(q) {
+				return nil, container.Errorf(container.StatusRuntimeFailed, "-publish %s: host port %d/%s is published twice: give each host port once", spec, p.Host, p.Proto)
+			}
 		}
-		seen[key] = true
 		ports = append(ports, p)
 	}
 	return ports, nil
@@ -118,8 +152,11 @@ func ReservePorts(c *container.Container) error {
 		if owner := publishedBy(all, p); owner != "" {
 			return container.Errorf(container.StatusRuntimeFailed, "-publish %s: host port %d/%s is published by container %s: choose another host port (scratchcontainer ps lists them)", p, p.Host, p.Proto, owner)
 		}
-		c.Trace("bind(%s :%d), close: does a host process listen on it?", p.Proto, p.Host)
+		c.Trace("bind(%s %s:%d), close: does a host process listen on it?", p.Proto, p.HostIP, p.Host)
 		err := hostFree(p)
+		if errors.Is(err, unix.EADDRNOTAVAIL) {
+			return container.Errorf(container.StatusRuntimeFailed, "-publish %s: %s is not an address of this host: give one of its addresses (ip -4 addr lists them), or none for every one", p, p.HostIP)
+		}
 		if errors.Is(err, unix.EADDRINUSE) {
 			return container.Errorf(container.StatusRuntimeFailed, "-publish %s: host port %d/%s: a process on the host listens on it: choose another host port, or stop it (ss -lnp 'sport = :%d' shows which)", p, p.Host, p.Proto, p.Host)
 		}
@@ -137,7 +174,7 @@ func ReservePorts(c *container.Container) error {
 func publishedBy(all []*container.Container, p Port) string {
 	for _, other := range all {
 		for _, q := range saved(other) {
-			if q.Host == p.Host && q.Proto == p.Proto {
+			if q.overlaps(p) {
 				return other.ID
 			}
 		}
@@ -145,11 +182,12 @@ func publishedBy(all []*container.Container, p Port) string {
 	return ""
 }
 
-// hostFree tries to bind the host port on every address, as a server
-// would: if that works, no host process listens on it. The DNAT rules would
-// otherwise silently steal the port's new connections from that process.
+// hostFree tries to bind the host port on its address (every address if
+// none), as a server would: if that works, no host process listens on it.
+// The DNAT rules would otherwise silently steal the port's new connections
+// from that process.
 func hostFree(p Port) error {
-	addr := fmt.Sprintf(":%d", p.Host)
+	addr := net.JoinHostPort(p.HostIP, strconv.Itoa(p.Host))
 	if p.Proto == "udp" {
 		conn, err := net.ListenPacket("udp", addr)
 		if err == nil {

@@ -36,129 +36,82 @@
 package publish
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"github.com/coreos/go-iptables/iptables"
 
 	veth "scratchcontainer/chapters/06-veth"
 	"scratchcontainer/runtime/container"
 )
 
 // sharedRules are the rules every published port needs, whichever the
-// container. They name only the pool and loopback, so they are made once
-// and stay; the jumps from the built-in chains come last (veth.EnsureShared
-// checks the last one of each table).
+// container. They name only the pool, so they are made once and stay (see
+// veth.AddRules).
 func sharedRules() []veth.Rule {
 	return []veth.Rule{
-		// Connections the host makes to 127.0.0.1 leave with that
-		// source: the container would answer to its own loopback.
-		{Table: "nat", Chain: "SCRATCH-POSTROUTING", Spec: []string{"-s", "127.0.0.0/8", "-d", veth.Pool, "-j", "MASQUERADE"}},
 		// Hairpin: a container reaching a published port of its own
 		// would get the answer straight from itself, not from the
 		// address it asked, and drop it.
 		{Table: "nat", Chain: "SCRATCH-POSTROUTING", Spec: []string{"-s", veth.Pool, "-d", veth.Pool, "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"}},
-		// CVE-2020-8558: with route_localnet on, a neighbour on the link
-		// could send to 127.0.0.1 and reach the host's loopback
-		// services. Answers to connections we made are fine.
-		{Table: "filter", Chain: "SCRATCH-INPUT", Spec: []string{"-d", "127.0.0.0/8", "!", "-i", "lo", "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"}},
 		// Only traffic to one of the host's own addresses is published.
 		// PREROUTING sees new connections from elsewhere (other hosts,
 		// containers), OUTPUT the host's own: both go to one chain.
 		{Table: "nat", Chain: "PREROUTING", Spec: []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", DNATChain}, Top: true},
 		{Table: "nat", Chain: "OUTPUT", Spec: []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", DNATChain}, Top: true},
+	}
+}
+
+// localnetRules are the shared rules a port published on 127.0.0.1 needs
+// (on every address, 127.0.0.1 included, or on 127.0.0.1 alone); a port
+// published on another address alone needs neither them nor
+// route_localnet.
+func localnetRules() []veth.Rule {
+	return []veth.Rule{
+		// Connections the host makes to 127.0.0.1 leave with that
+		// source: the container would answer to its own loopback.
+		{Table: "nat", Chain: "SCRATCH-POSTROUTING", Spec: []string{"-s", "127.0.0.0/8", "-d", veth.Pool, "-j", "MASQUERADE"}},
+		// CVE-2020-8558: with route_localnet on, a neighbour on the link
+		// could send to 127.0.0.1 and reach the host's loopback
+		// services. Answers to connections we made are fine.
+		{Table: "filter", Chain: "SCRATCH-INPUT", Spec: []string{"-d", "127.0.0.0/8", "!", "-i", "lo", "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"}},
 		{Table: "filter", Chain: "INPUT", Spec: []string{"-j", "SCRATCH-INPUT"}, Top: true},
 	}
 }
 
-// Publish runs on the host once the veth pair exists: it lets the host end
-// carry 127.0.0.1, makes sure the shared rules exist, and adds the
-// container's DNAT rules.
+// Publish runs on the host once the veth pair exists: for a port that
+// 127.0.0.1 reaches, it lets the host's end carry 127.0.0.1; then it adds
+// the container's DNAT rules, one per port, making sure the shared rules
+// are there, in one iptables-restore.
 func Publish(c *container.Container) error {
 	ports := saved(c)
 	if len(ports) == 0 {
 		return nil
 	}
-	link := veth.HostLink(c.ID)
-	localnet := filepath.Join("/proc/sys/net/ipv4/conf", link, "route_localnet")
-	c.Trace("write %s = 1", localnet)
-	if err := os.WriteFile(localnet, []byte("1"), 0o644); err != nil {
-		return fmt.Errorf("let %s route 127.0.0.1: write %s: %w", link, localnet, err)
-	}
-	c.Trace("iptables --version: which iptables, which backend")
-	ipt, err := iptables.New()
-	if err != nil {
-		return fmt.Errorf("iptables: %w (install the iptables package)", err)
-	}
-	if err := veth.EnsureShared(c, ipt, sharedRules()); err != nil {
-		return err
-	}
-	// One iptables at a time (see veth.LockIPTables).
-	c.Trace("flock %s/iptables.lock", container.StateRoot)
-	unlock, err := veth.LockIPTables()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	address, _, _ := strings.Cut(c.Resources["address"], "/")
-	for _, p := range ports {
-		rule := dnat(c.ID, p, address)
-		c.Trace("iptables -t nat -A %s %s", DNATChain, rule)
-		if err := ipt.Append("nat", DNATChain, rule...); err != nil {
-			return fmt.Errorf("publish %s: iptables -t nat -A %s: %w", p, DNATChain, err)
+	shared := sharedRules()
+	if loopback(ports) {
+		link := veth.HostLink(c.ID)
+		localnet := filepath.Join("/proc/sys/net/ipv4/conf", link, "route_localnet")
+		c.Trace("write %s = 1", localnet)
+		if err := os.WriteFile(localnet, []byte("1"), 0o644); err != nil {
+			return fmt.Errorf("let %s route 127.0.0.1: write %s: %w", link, localnet, err)
 		}
+		shared = append(shared, localnetRules()...)
 	}
-	return nil
+	return veth.AddRules(c, shared, dnatRules(c, ports))
 }
 
-// Unpublish runs on the host after exit, and again from gc: it deletes
-// every rule that carries the container's comment, as iptables lists them,
-// so it needs nothing but the ID and finds rules a crash left unrecorded.
+// Unpublish runs on the host after exit, and again from gc: it deletes the
+// container's DNAT rules in one iptables-restore. If they are not all there
+// (the runtime died before Publish, or a firewall flushed the table), it
+// deletes whatever rule carries the container's comment instead.
 // Connections still open through a port die with the container.
 func Unpublish(c *container.Container) error {
-	if len(saved(c)) == 0 {
+	ports := saved(c)
+	if len(ports) == 0 {
 		return nil // nothing was published, so no rule was made
 	}
-	c.Trace("iptables --version: which iptables, which backend")
-	ipt, err := iptables.New()
-	if err != nil {
-		return fmt.Errorf("iptables: %w", err)
+	if err := veth.RemoveRules(c, dnatRules(c, ports)); err == nil {
+		return nil
 	}
-	c.Trace("flock %s/iptables.lock", container.StateRoot)
-	unlock, err := veth.LockIPTables()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	c.Trace("iptables -t nat -S %s", DNATChain)
-	rules, err := ipt.List("nat", DNATChain)
-	if err != nil && !notExist(err) {
-		// iptables-nft fails differently ("chain is incompatible") when
-		// the nat table itself was never made, as on a fresh machine.
-		if exists, cerr := ipt.ChainExists("nat", DNATChain); cerr == nil && !exists {
-			err = nil
-		}
-	}
-	if notExist(err) || (err == nil && len(rules) == 0) {
-		return nil // the shared rules were never made: neither were ours
-	}
-	if err != nil {
-		return fmt.Errorf("iptables -t nat -S %s: %w", DNATChain, err)
-	}
-	var errs []error
-	for _, rule := range rules {
-		if !strings.Contains(rule, Comment(c.ID)) {
-			continue
-		}
-		// gc may race us to the same rule: gone is fine.
-		spec := ruleSpec(rule)
-		c.Trace("iptables -t nat -D %s %s", DNATChain, spec)
-		if err := ipt.Delete("nat", DNATChain, spec...); err != nil && !notExist(err) {
-			errs = append(errs, fmt.Errorf("iptables -t nat -D %s: %w", DNATChain, err))
-		}
-	}
-	return errors.Join(errs...)
+	return removeByComment(c)
 }

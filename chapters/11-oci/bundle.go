@@ -71,6 +71,15 @@ func ReadBundle(dir string, cfg *container.Config) error {
 			cfg.NetNS = ns.Path // empty: the new one
 		}
 	}
+	// A user namespace is chapter 09's, with the one range config.json
+	// gives (refuse checked it); none is the host's, as -userns host.
+	cfg.UserNS = "host"
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.UserNamespace {
+			cfg.UserNS = ""
+			cfg.UIDMap, cfg.GIDMap = mapLine(spec.Linux.UIDMappings[0]), mapLine(spec.Linux.GIDMappings[0])
+		}
+	}
 	cfg.Sysctl = spec.Linux.Sysctl
 	cfg.MaskedPaths, cfg.ReadonlyPaths = spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths
 	for _, m := range spec.Mounts {
@@ -145,8 +154,11 @@ func refuse(spec *specs.Spec) error {
 	for _, ns := range l.Namespaces {
 		chapter, ok := namespaces[ns.Type]
 		switch {
+		case ns.Type == specs.UserNamespace && ns.Path != "":
+			return fmt.Errorf("linux.namespaces: user path %s: joining an existing one is not supported (chapter 09 makes a new one)", ns.Path)
+		case ns.Type == specs.UserNamespace:
 		case !ok:
-			return fmt.Errorf("linux.namespaces: %s: not supported (the user namespace is chapter 09's)", ns.Type)
+			return fmt.Errorf("linux.namespaces: %s: not supported", ns.Type)
 		case ns.Path != "" && ns.Type != specs.NetworkNamespace:
 			return fmt.Errorf("linux.namespaces: %s path %s: joining an existing one is supported for the network namespace only (chapter %s makes a new one)", ns.Type, ns.Path, chapter)
 		}
@@ -157,9 +169,17 @@ func refuse(spec *specs.Spec) error {
 			return fmt.Errorf("linux.namespaces: %s is missing: sharing the host's is not supported (chapter %s makes one)", ns, chapter)
 		}
 	}
+	for _, ns := range l.Namespaces {
+		if ns.Type == specs.NetworkNamespace && ns.Path != "" && have[specs.UserNamespace] {
+			// The child is cloned into its user namespace, and there it
+			// holds no capability over a namespace the host's owns.
+			return fmt.Errorf("linux.namespaces: network path %s with a user namespace: not supported (the container's root may not join the host's namespaces): drop one of them", ns.Path)
+		}
+	}
+	if err := idMaps(spec, have[specs.UserNamespace]); err != nil {
+		return err
+	}
 	switch {
-	case len(l.UIDMappings) > 0 || len(l.GIDMappings) > 0:
-		return fmt.Errorf("linux.uidMappings: user namespaces are chapter 09's, not here yet")
 	case l.IntelRdt != nil:
 		return fmt.Errorf("linux.intelRdt: not supported")
 	case l.RootfsPropagation != "" && l.RootfsPropagation != "private" && l.RootfsPropagation != "rprivate":
@@ -201,4 +221,36 @@ func namespacedSysctl(key string) bool {
 		return true
 	}
 	return strings.HasPrefix(key, "net.") || strings.HasPrefix(key, "fs.mqueue.")
+}
+
+// idMaps checks linux.uidMappings and gidMappings against what chapter 09
+// does: one contiguous range that starts at the container's 0, each, and
+// only with a user namespace. userns says linux.namespaces has one.
+func idMaps(spec *specs.Spec, userns bool) error {
+	l := spec.Linux
+	for _, m := range []struct {
+		field string
+		maps  []specs.LinuxIDMapping
+		id    uint32 // process.user's, which must be mapped
+	}{{"linux.uidMappings", l.UIDMappings, spec.Process.User.UID}, {"linux.gidMappings", l.GIDMappings, spec.Process.User.GID}} {
+		switch {
+		case !userns && len(m.maps) > 0:
+			return fmt.Errorf("%s: given without a user namespace: add {\"type\": \"user\"} to linux.namespaces, or drop the mappings", m.field)
+		case !userns:
+		case len(m.maps) != 1:
+			return fmt.Errorf("%s: %d ranges: chapter 09 maps one contiguous range, e.g. [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]", m.field, len(m.maps))
+		case m.maps[0].ContainerID != 0 || m.maps[0].Size == 0:
+			return fmt.Errorf("%s: %s: chapter 09's range starts at the container's 0 and is not empty, e.g. \"0 100000 65536\"", m.field, mapLine(m.maps[0]))
+		case m.maps[0].HostID == 0:
+			return fmt.Errorf("%s: %s: the container's root would be the host's: give a hostID of the subordinate range (/etc/subuid), e.g. 100000", m.field, mapLine(m.maps[0]))
+		case m.id >= m.maps[0].Size:
+			return fmt.Errorf("%s: %s does not map process.user's %d: widen the range or pick an ID below %d", m.field, mapLine(m.maps[0]), m.id, m.maps[0].Size)
+		}
+	}
+	return nil
+}
+
+// mapLine is m as a line of uid_map(5): "inside outside count".
+func mapLine(m specs.LinuxIDMapping) string {
+	return fmt.Sprintf("%d %d %d", m.ContainerID, m.HostID, m.Size)
 }

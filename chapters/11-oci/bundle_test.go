@@ -65,3 +65,41 @@ func TestReadBundleRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestReadBundleUserNamespace(t *testing.T) {
+	// No user namespace: the host's, as runc would run it (chapter 09 off).
+	cfg, err := readConfig(t, `{"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/"}, "root": {"path": "rootfs"}, "linux": {`+newNamespaces+`}}`)
+	require.NoError(t, err)
+	assert.Equal(t, "host", cfg.UserNS)
+	assert.Empty(t, cfg.UIDMap)
+
+	// One range each: chapter 09's user namespace, with that range.
+	cfg, err = readConfig(t, `{"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/", "user": {"uid": 1000, "gid": 1000}}, "root": {"path": "rootfs"},
+		"linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "user"}],
+		"uidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}], "gidMappings": [{"containerID": 0, "hostID": 300000, "size": 2000}]}}`)
+	require.NoError(t, err)
+	assert.Equal(t, "", cfg.UserNS)
+	assert.Equal(t, "0 200000 65536", cfg.UIDMap)
+	assert.Equal(t, "0 300000 2000", cfg.GIDMap)
+}
+
+func TestReadBundleRefusesMaps(t *testing.T) {
+	const userns = `"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "user"}]`
+	const gid = `"gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]`
+	for _, tc := range []struct{ linux, want string }{
+		{userns + `, "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}, {"containerID": 1, "hostID": 200000, "size": 65535}], ` + gid, "linux.uidMappings: 2 ranges"},
+		{userns + `, "uidMappings": [{"containerID": 1, "hostID": 100000, "size": 65535}], ` + gid, "linux.uidMappings: 1 100000 65535: chapter 09's range starts at the container's 0"},
+		{userns + `, "uidMappings": [{"containerID": 0, "hostID": 0, "size": 65536}], ` + gid, "linux.uidMappings: 0 0 65536: the container's root would be the host's"},
+		{userns + `, "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]`, "linux.gidMappings: 0 ranges"},
+		{userns, "linux.uidMappings: 0 ranges"},
+		{newNamespaces + `, "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]`, "linux.uidMappings: given without a user namespace"},
+		{`"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "user", "path": "/proc/1/ns/user"}]`, "linux.namespaces: user path /proc/1/ns/user"},
+		{`"namespaces": [{"type": "pid"}, {"type": "network", "path": "/run/netns/x"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "user"}]`, "linux.namespaces: network path /run/netns/x with a user namespace"},
+	} {
+		_, err := readConfig(t, `{"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/"}, "root": {"path": "rootfs"}, "linux": {`+tc.linux+`}}`)
+		if assert.Error(t, err, tc.want) {
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "\n")
+		}
+	}
+}

@@ -53,6 +53,11 @@ func BuildBusybox(dir string) error {
 		"etc/passwd":     "root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
 		"etc/group":      "root:x:0:\nnogroup:x:65534:\n",
 		"www/index.html": "hello from scratchcontainer\n",
+		// Empty mount points for the files chapter 06 binds over them:
+		// the runtime never has to create them in the rootfs.
+		"etc/hosts":       "",
+		"etc/hostname":    "",
+		"etc/resolv.conf": "",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {

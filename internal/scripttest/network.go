@@ -92,7 +92,8 @@ func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	for _, c := range all {
 		for _, spec := range strings.Fields(c.Resources["ports"]) {
-			host, _, _ := strings.Cut(spec, ":")
+			parts := strings.Split(spec, ":") // [hostIP:]host:container/proto
+			host := parts[len(parts)-2]
 			taken[host] = true
 		}
 	}

@@ -40,11 +40,17 @@ import (
 )
 
 // patience is how long a script command waits for a container or a port:
-// long, as in the test VM under software emulation (make vm-test) a start
-// can take seconds; a passing script never waits that long, and a failing
-// one stops waiting as soon as nothing is left that could start it (see
-// starting).
-const patience = 30 * time.Second
+// long, as a start can take seconds on a busy host; in the test VM (make
+// vm-test), under software emulation, where twenty containers at once queue
+// for iptables whose every call takes the better part of a second, longer
+// still. A passing script never waits that long, and a failing one stops
+// waiting as soon as nothing is left that could start it (see starting).
+func patience() time.Duration {
+	if os.Getenv("SCRATCH_VM") != "" {
+		return 3 * time.Minute
+	}
+	return 30 * time.Second
+}
 
 // Main makes the test binary double as `scratchcontainer` running the
 // chapters of course. The runtime re-executes itself for the child with
@@ -138,6 +144,16 @@ func setup(template string) func(*testscript.Env) error {
 		if err := rootfs.Copy(template, dir); err != nil {
 			return err
 		}
+		// The container's root in a user namespace (chapter 09) is an
+		// ordinary user on the host: it must be able to search the
+		// directories above its rootfs, which go test makes 0700.
+		for d := env.WorkDir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+			if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+				if err := os.Chmod(d, fi.Mode().Perm()|0o011); err != nil {
+					return err
+				}
+			}
+		}
 		b := make([]byte, 4)
 		rand.Read(b)
 		env.Setenv("ROOTFS", dir)
@@ -146,9 +162,11 @@ func setup(template string) func(*testscript.Env) error {
 	}
 }
 
-// condition answers [root], [vm], [cgroup1], [cgroup2], [blockdev] and
-// [exists:PATH] (PATH exists on the host: a check of what the host has is
-// skipped where it lacks it, as /proc/acpi on arm64).
+// condition answers [root], [vm], [cgroup1], [cgroup2], [blockdev],
+// [pagecache] (scripts' files live on a disk, whose page cache the kernel
+// can reclaim: not on the test VM's in-memory root) and [exists:PATH] (PATH
+// exists on the host: a check of what the host has is skipped where it
+// lacks it, as /proc/acpi on arm64).
 func condition(cond string) (bool, error) {
 	if path, ok := strings.CutPrefix(cond, "exists:"); ok {
 		_, err := os.Stat(path)
@@ -159,6 +177,12 @@ func condition(cond string) (bool, error) {
 		return canOpenRootDisk(), nil
 	case "root":
 		return os.Geteuid() == 0, nil
+	case "pagecache":
+		var st unix.Statfs_t
+		if err := unix.Statfs(os.TempDir(), &st); err != nil {
+			return false, err
+		}
+		return st.Type != unix.TMPFS_MAGIC && st.Type != unix.RAMFS_MAGIC, nil
 	case "vm": // the test VM of make vm-test (vagrant/vm-init.sh sets it)
 		return os.Getenv("SCRATCH_VM") != "", nil
 	case "cgroup2": // unified only
@@ -167,7 +191,7 @@ func condition(cond string) (bool, error) {
 		mode := host.DetectCgroupMode()
 		return mode == host.CgroupV1 || mode == host.CgroupHybrid, nil
 	}
-	return false, fmt.Errorf("unknown condition %q: use root, vm, cgroup1, cgroup2, blockdev or exists:PATH", cond)
+	return false, fmt.Errorf("unknown condition %q: use root, vm, cgroup1, cgroup2, blockdev, pagecache or exists:PATH", cond)
 }
 
 // canOpenRootDisk makes a node for the block device / lives on and opens
@@ -241,7 +265,7 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: container NAME")
 	}
-	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(patience()); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		all, err := container.List()
 		ts.Check(err)
 		if !starting(ts, args[0]) {
@@ -258,7 +282,7 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	}
-	ts.Fatalf("no container with hostname %s started within %v", args[0], patience)
+	ts.Fatalf("no container with hostname %s started within %v", args[0], patience())
 }
 
 // stopped NAME: wait until the container with hostname NAME has reached its
@@ -268,7 +292,7 @@ func cmdStopped(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: stopped NAME")
 	}
-	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(patience()); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		all, err := container.List()
 		ts.Check(err)
 		if !starting(ts, args[0]) {
@@ -287,7 +311,7 @@ func cmdStopped(ts *testscript.TestScript, neg bool, args []string) {
 			return
 		}
 	}
-	ts.Fatalf("no container with hostname %s reached its crash point within %v", args[0], patience)
+	ts.Fatalf("no container with hostname %s reached its crash point within %v", args[0], patience())
 }
 
 // starting reports whether a background command of the script that could
@@ -399,7 +423,7 @@ func cmdWaitchild(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	pid, name, want := args[0], args[1], args[2]
 	var seen []string
-	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(patience()); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		seen = children(ts, pid)
 		found := false
 		for _, child := range seen {
@@ -415,7 +439,7 @@ func cmdWaitchild(ts *testscript.TestScript, neg bool, args []string) {
 			return
 		}
 	}
-	ts.Fatalf("no child %s of %s in state %s within %v; children: %q", name, pid, want, patience, seen)
+	ts.Fatalf("no child %s of %s in state %s within %v; children: %q", name, pid, want, patience(), seen)
 }
 
 // procState is the state letter of process pid (R, S, Z, ...), or "" if
@@ -435,7 +459,7 @@ func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: waitport ADDR:PORT")
 	}
 	var err error
-	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(patience()); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if !starting(ts, "") {
 			ts.Fatalf("nothing answers on %s, and every background command has exited (their output is below)", args[0])
 		}

@@ -154,14 +154,15 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	cfg := container.Config{Chapters: chapters}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var env, publish, capAdd, capDrop stringList
+	var env, publish, dns, capAdd, capDrop stringList
 	fs.StringVar(&cfg.Hostname, "hostname", "", "hostname `NAME` (default: the container ID)")
 	fs.StringVar(&cfg.CPUs, "cpus", "", "`N` CPUs, decimal (default: 20% of the host's CPUs)")
 	fs.StringVar(&cfg.Memory, "memory", "", "memory limit `SIZE`, bytes or with k/m/g suffix (default 2g)")
 	fs.StringVar(&cfg.Pids, "pids", "", "most `N` processes in the container (default 1024)")
 	fs.StringVar(&cfg.Net, "net", "veth", "network: `veth|none`")
-	fs.Var(&publish, "publish", "publish `hostPort:containerPort[/tcp|/udp]`, repeatable")
+	fs.Var(&publish, "publish", "publish `[hostIP:]hostPort:containerPort[/tcp|/udp]`, repeatable")
 	fs.Var(&publish, "p", "short for -publish")
+	fs.Var(&dns, "dns", "nameserver `IP` for the container's /etc/resolv.conf, repeatable (default: the host's)")
 	fs.Var(&env, "e", "set `KEY=VALUE` in the command's environment, repeatable")
 	fs.StringVar(&cfg.Dir, "w", "", "working `DIR` inside the container (absolute)")
 	fs.StringVar(&cfg.CIDFile, "cidfile", "", "write the container ID to `FILE` once it exists (as docker run --cidfile)")
@@ -169,6 +170,7 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	fs.Var(&capAdd, "cap-add", "give the container capability `CAP` (NET_ADMIN, ..., or ALL), repeatable")
 	fs.Var(&capDrop, "cap-drop", "take capability `CAP` away (or ALL), repeatable")
 	fs.BoolVar(&cfg.Privileged, "privileged", false, "every capability, no seccomp filter, no device rules: root on the host")
+	fs.StringVar(&cfg.UserNS, "userns", "", "`host`: no user namespace, root inside is root on the host (default: a user namespace of its own)")
 	fs.IntVar(&cfg.Chapters, "chapter", chapters, fmt.Sprintf("run chapters 1..`N` only (1-%d)", chapters))
 	fs.BoolVar(&cfg.Trace, "trace", false, "narrate every step on stderr: its chapter, the call, its time")
 	if err := fs.Parse(args); err != nil {
@@ -180,7 +182,7 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 		}
 		return cfg, usageError("run: %v", err)
 	}
-	cfg.Env, cfg.Publish, cfg.CapAdd, cfg.CapDrop = env, publish, capAdd, capDrop
+	cfg.Env, cfg.Publish, cfg.DNS, cfg.CapAdd, cfg.CapDrop = env, publish, dns, capAdd, capDrop
 
 	switch {
 	case fs.NArg() < 1:
@@ -193,6 +195,8 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 		return cfg, usageError("run: -w %s: the working directory must be absolute, e.g. /%s", cfg.Dir, cfg.Dir)
 	case cfg.Net != "veth" && cfg.Net != "none":
 		return cfg, usageError("run: -net %s: use veth or none", cfg.Net)
+	case cfg.UserNS != "" && cfg.UserNS != "host":
+		return cfg, usageError("run: -userns %s: the only value is host (no user namespace); leave it out for one of the container's own", cfg.UserNS)
 	}
 	if err := flagsOff(fs, course, cfg.Chapters); err != nil {
 		return cfg, err

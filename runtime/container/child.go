@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,8 +55,24 @@ func Child(course []Chapter) error {
 		c.Config.NetNS = fmt.Sprintf("/proc/self/fd/%d", fd)
 	}
 
+	if err := c.cloneHostFiles(); err != nil {
+		return err
+	}
+	defer c.closeHostFiles()
+
 	c.crashPoint("entering")
-	for i, ch := range course[:c.Config.Chapters] {
+	// The container's processes are root of their user namespace: uid 0
+	// and gid 0, no supplementary groups. Without a user namespace of its
+	// own the child is root already, and this changes nothing; in one
+	// (chapter 09), uid 0 exists only now that the host wrote the maps
+	// (Attach), and files the chapters create from here on are root's
+	// inside. syscall's calls, not unix's: they change every thread, and
+	// any thread of a Go program may be the one that creates a file.
+	c.traceRuntime("setresgid(0, 0, 0), setgroups([]), setresuid(0, 0, 0): root of the container's user namespace")
+	if err := becomeRoot(); err != nil {
+		return err
+	}
+	for i, ch := range active(c.Config, course[:c.Config.Chapters]) {
 		if ch.Enter != nil {
 			c.traceChapter(i, ch)
 			if err := ch.Enter(&c); err != nil {
@@ -63,6 +80,7 @@ func Child(course []Chapter) error {
 			}
 		}
 	}
+	c.closeHostFiles()
 	if c.Config.Dir != "" {
 		c.traceRuntime("chdir(%q)", c.Config.Dir)
 		if err := os.Chdir(c.Config.Dir); err != nil {
@@ -76,6 +94,20 @@ func Child(course []Chapter) error {
 		}
 	}
 	return execCommand(c.Config.Args, Environ(c.Config.Env), c.Config.Init, !c.Config.Created())
+}
+
+// becomeRoot takes uid 0 and gid 0 of the caller's user namespace.
+func becomeRoot() error {
+	if err := syscall.Setresgid(0, 0, 0); err != nil {
+		return fmt.Errorf("setresgid(0, 0, 0): %w (is gid 0 in /proc/self/gid_map?)", err)
+	}
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("setgroups([]): %w", err)
+	}
+	if err := syscall.Setresuid(0, 0, 0); err != nil {
+		return fmt.Errorf("setresuid(0, 0, 0): %w (is uid 0 in /proc/self/uid_map?)", err)
+	}
+	return nil
 }
 
 // Environ is the command's environment: a default PATH and HOME, the host's

@@ -28,7 +28,8 @@ type Config struct {
 	Memory   string   // -memory as given; empty: the default
 	Pids     string   // -pids as given; empty: the default
 	Net      string   // "veth" or "none"
-	Publish  []string // -publish specs as given: hostPort:containerPort[/proto]
+	Publish  []string // -publish specs as given: [hostIP:]hostPort:containerPort[/proto]
+	DNS      []string // -dns nameservers as given; empty: the host's
 	Init     bool     // run a minimal init as PID 1 in front of the command
 	Chapters int      // run chapters 1..Chapters only
 	CIDFile  string   // -cidfile: write the container ID there once it exists
@@ -37,6 +38,8 @@ type Config struct {
 	CapAdd     []string // -cap-add names as given (NET_ADMIN, CAP_NET_ADMIN, ALL)
 	CapDrop    []string // -cap-drop names as given
 	Privileged bool     // every capability, no seccomp filter, no device rules
+
+	UserNS string // -userns: "" for a user namespace of its own, "host" for none
 
 	// What `create` read from an OCI bundle's config.json (chapter 11)
 	// beyond the fields above. A Config with a Bundle is created, not run:
@@ -55,6 +58,8 @@ type Config struct {
 	Rlimits       []Rlimit          // setrlimit(2) values for the command
 	OOMScoreAdj   *int              // /proc/<pid>/oom_score_adj
 	User          *User             // the command's uid and gids; nil: root
+	UIDMap        string            // linux.uidMappings as one uid_map line, "0 HOST COUNT"; empty: chapter 09 reads /etc/subuid
+	GIDMap        string            // linux.gidMappings, the same for gid_map and /etc/subgid
 }
 
 // Mount is one mount(2) into the rootfs, made before pivot_root.
@@ -99,7 +104,12 @@ type Container struct {
 	// (e.g. "cgroup", "address"), so a crash loses nothing.
 	Resources map[string]string
 
-	trace *tracer // -trace; nil when off
+	// HostFiles are files a chapter wrote into the state directory for
+	// the child to mount (see WriteHostFile).
+	HostFiles []string `json:",omitempty"`
+
+	trace     *tracer
+	hostFiles map[string]int // in the child: HostFiles, cloned as mounts
 }
 
 // A Chapter adds one capability to a container. Each hook is optional and
@@ -122,6 +132,10 @@ type Chapter struct {
 	// under a -chapter that turns the chapter off they would do nothing,
 	// so the command line refuses them.
 	Flags []string
+	// Off reports whether this run's flags switch the chapter off (as
+	// -userns host does chapter 09): then it adds no clone flag, no
+	// namespace to the guard, and none of its hooks runs.
+	Off func(cfg Config) bool
 
 	// Prepare runs on the host before the child exists: check the
 	// config, reserve what the chapter needs.
@@ -151,6 +165,18 @@ type Chapter struct {
 	// root filesystem) into cfg, for `create`: the chapter that speaks
 	// the OCI runtime command line has it.
 	Bundle func(dir string, cfg *Config) error
+}
+
+// active is the course as this run has it: a chapter its flags switch off
+// (Off) keeps its place and name, and loses everything else.
+func active(cfg Config, chapters []Chapter) []Chapter {
+	out := append([]Chapter(nil), chapters...)
+	for i, ch := range out {
+		if ch.Off != nil && ch.Off(cfg) {
+			out[i] = Chapter{Name: ch.Name, Capability: ch.Capability}
+		}
+	}
+	return out
 }
 
 // Exit statuses, as `docker run` has them.

@@ -46,7 +46,7 @@ func Exec(id string, args []string, course []Chapter, trace bool) (int, error) {
 	}
 
 	runtime.LockOSThread() // never unlocked: see above
-	for i, ch := range course[:c.Config.Chapters] {
+	for i, ch := range active(c.Config, course[:c.Config.Chapters]) {
 		if ch.Join != nil {
 			c.traceChapter(i, ch)
 			if err := ch.Join(c); err != nil {

@@ -49,6 +49,7 @@ func Inspect(id string, chapters []Chapter) ([]Section, error) {
 	if n := c.Config.Chapters; n < len(chapters) {
 		chapters = chapters[:n]
 	}
+	chapters = active(c.Config, chapters)
 	for i, ch := range chapters {
 		if ch.Inspect == nil {
 			continue

@@ -35,6 +35,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	if c.ID == "" {
 		c.ID = NewID()
 	}
+	chapters = active(cfg, chapters)
 	if c.RuntimeStart, err = startTime(c.RuntimePid); err != nil {
 		return 0, err
 	}
@@ -131,6 +132,19 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	if cfg.Created() {
 		cmd.SysProcAttr.Pdeathsig = 0 // `create` exits; the container stays
 	}
+	if cloneFlags&unix.CLONE_NEWUSER != 0 {
+		// The child execs /proc/self/exe right after clone, before the
+		// host writes its uid_map (chapter 09's Attach). A process whose
+		// uid is not mapped in its user namespace is not root there, and
+		// execve leaves it no capability (capabilities(7)). Ambient
+		// capabilities are the ones execve keeps for a non-root process:
+		// the child holds them until it takes uid 0 (see Child).
+		caps, err := everyCapability()
+		if err != nil {
+			return 0, err
+		}
+		cmd.SysProcAttr.AmbientCaps = caps
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
@@ -208,6 +222,24 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		}
 	}
 	return status, nil
+}
+
+// everyCapability lists capabilities 0 to the last this kernel knows
+// (/proc/sys/kernel/cap_last_cap): raising one it does not know fails.
+func everyCapability() ([]uintptr, error) {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err != nil {
+		return nil, fmt.Errorf("read the last capability: %w", err)
+	}
+	var last int
+	if _, err := fmt.Sscan(string(b), &last); err != nil {
+		return nil, fmt.Errorf("/proc/sys/kernel/cap_last_cap: %q: %w", b, err)
+	}
+	caps := make([]uintptr, last+1)
+	for i := range caps {
+		caps[i] = uintptr(i)
+	}
+	return caps, nil
 }
 
 // stopBeforeExec watches for Ctrl-C and SIGTERM until the command runs. A
@@ -401,7 +433,7 @@ func GC(chapters []Chapter, trace bool) (released, skipped []string, err error) 
 			skipped = append(skipped, c.ID)
 			continue
 		}
-		if err := release(c, chapters[:n]); err != nil {
+		if err := release(c, active(c.Config, chapters[:n])); err != nil {
 			errs = append(errs, fmt.Errorf("container %s: %w", c.ID, err))
 			continue
 		}
