@@ -92,11 +92,12 @@ func TestReadBundleRefusesMaps(t *testing.T) {
 		{userns + `, "uidMappings": [{"containerID": 0, "hostID": 0, "size": 65536}], ` + gid, "linux.uidMappings: 0 0 65536: the container's root would be the host's"},
 		{userns + `, "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]`, "linux.gidMappings: 0 ranges"},
 		{userns, "linux.uidMappings: 0 ranges"},
+		{userns + `, "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 1000}], ` + gid, "linux.uidMappings: 0 100000 1000 does not map process.user's 1000"},
 		{newNamespaces + `, "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]`, "linux.uidMappings: given without a user namespace"},
 		{`"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "user", "path": "/proc/1/ns/user"}]`, "linux.namespaces: user path /proc/1/ns/user"},
 		{`"namespaces": [{"type": "pid"}, {"type": "network", "path": "/run/netns/x"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "user"}]`, "linux.namespaces: network path /run/netns/x with a user namespace"},
 	} {
-		_, err := readConfig(t, `{"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/"}, "root": {"path": "rootfs"}, "linux": {`+tc.linux+`}}`)
+		_, err := readConfig(t, `{"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/", "user": {"uid": 1000, "gid": 1000}}, "root": {"path": "rootfs"}, "linux": {`+tc.linux+`}}`)
 		if assert.Error(t, err, tc.want) {
 			assert.Contains(t, err.Error(), tc.want)
 			assert.NotContains(t, err.Error(), "\n")

@@ -156,8 +156,21 @@ func setup(template string) func(*testscript.Env) error {
 		}
 		b := make([]byte, 4)
 		rand.Read(b)
+		name := "t" + hex.EncodeToString(b)
 		env.Setenv("ROOTFS", dir)
-		env.Setenv("NAME", "t"+hex.EncodeToString(b))
+		env.Setenv("NAME", name)
+		// A container made by `create` (chapter 11) outlives its
+		// runtime by design: a script that fails before its `delete`
+		// would leave it parked or running. Its ID is $NAME: delete it,
+		// whatever the script did (testscript's Defer runs either way).
+		env.Defer(func() {
+			if _, err := os.Stat(filepath.Join(container.StateRoot, name)); err != nil {
+				return
+			}
+			cmd := exec.Command("sh", "-c", `scratchcontainer delete --force "$0"`, name)
+			cmd.Env = env.Vars
+			cmd.Run()
+		})
 		return nil
 	}
 }

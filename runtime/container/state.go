@@ -139,21 +139,41 @@ func (c *Container) Orphaned() bool {
 }
 
 // startTime is when process pid started, in clock ticks after boot: field 22
-// of /proc/<pid>/stat. A zombie counts as gone.
+// of /proc/<pid>/stat. A zombie counts as gone, unless it is the first
+// thread of a process in the middle of an execve(2) from another thread
+// (see execing).
 func startTime(pid int) (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
+	for look := 0; ; look++ {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0, err
+		}
+		// "pid (comm) state ...": comm may hold spaces and parentheses.
+		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(fields) < 20 {
+			return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+		}
+		zombie := fields[0] == "Z" || fields[0] == "X"
+		if !zombie || execing(pid) {
+			return strconv.ParseUint(fields[19], 10, 64) // field 22 counts from pid
+		}
+		if look == 1 {
+			return 0, fmt.Errorf("process %d has exited", pid)
+		}
+		// Look once more: an execve may have finished since.
 	}
-	// "pid (comm) state ...": comm may hold spaces and parentheses.
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(fields) < 20 {
-		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
-	}
-	if fields[0] == "Z" || fields[0] == "X" {
-		return 0, fmt.Errorf("process %d has exited", pid)
-	}
-	return strconv.ParseUint(fields[19], 10, 64) // field 22 counts from pid
+}
+
+// execing reports whether process pid has a live thread beside its first,
+// which is a zombie: so it is, for an instant, whenever another thread
+// calls execve(2). The kernel waits for the first thread to become a
+// zombie, then gives the exec'ing thread its PID and start time. A Go
+// program may exec from any of its threads, as a created container's PID 1
+// (chapter 11) does at `start`: a gc looking just then would take it for
+// dead and release a running container.
+func execing(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	return err == nil && len(tasks) > 1
 }
 
 // Lock takes an exclusive flock(2) on StateRoot/name, waiting for it, and
