@@ -13,6 +13,7 @@ import (
 	privileges "scratchcontainer/chapters/08-privileges"
 	userns "scratchcontainer/chapters/09-userns"
 	images "scratchcontainer/chapters/10-images"
+	oci "scratchcontainer/chapters/11-oci"
 	"scratchcontainer/runtime/container"
 )
 
@@ -29,6 +30,7 @@ func All() []container.Chapter {
 		privileges.Chapter(), // 08: root inside is not root on the host
 		userns.Chapter(),     // 09: root inside is uid 100000 on the host
 		images.Chapter(),     // 10: copy-on-write root filesystems, volumes, images
+		oci.Chapter(),        // 11: the OCI runtime command line, for podman and containerd
 	}
 }
 

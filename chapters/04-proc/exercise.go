@@ -40,10 +40,10 @@ func MakeDev(c *container.Container) error {
 // MaskPaths hides the host-wide parts of /proc and /sys (runc's defaults).
 func MaskPaths(c *container.Container) error {
 	// TODO:
-	//  - each of maskedPaths(): bind /dev/null over it; if that fails with
+	//  - each of maskedPaths(c): bind /dev/null over it; if that fails with
 	//    ENOTDIR it is a directory: mount an empty read-only tmpfs over it.
 	//    Skip paths this kernel lacks (ENOENT).
-	//  - each of readonlyPaths(): bind it onto itself (MS_BIND|MS_REC), then
+	//  - each of readonlyPaths(c): bind it onto itself (MS_BIND|MS_REC), then
 	//    remount that bind MS_BIND|MS_REMOUNT|MS_RDONLY.
 	return errors.New("chapter 04 exercise: MaskPaths is not written yet")
 }

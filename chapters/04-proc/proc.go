@@ -115,7 +115,7 @@ func MakeDev(c *container.Container) error {
 // MaskPaths hides the host-wide parts of /proc and /sys (runc's defaults,
 // listed in tables.go): what the kernel of this host lacks is skipped.
 func MaskPaths(c *container.Container) error {
-	for _, path := range maskedPaths() {
+	for _, path := range maskedPaths(c) {
 		// A file: /dev/null over it reads as empty, writes go nowhere.
 		c.Trace(`mount("/dev/null", %q, "", MS_BIND, ""), or a read-only tmpfs on a directory`, path)
 		err := unix.Mount("/dev/null", path, "", unix.MS_BIND, "")
@@ -127,7 +127,7 @@ func MaskPaths(c *container.Container) error {
 			return fmt.Errorf("mask %s: %w", path, err)
 		}
 	}
-	for _, path := range readonlyPaths() {
+	for _, path := range readonlyPaths(c) {
 		// A bind mount ignores the flags it is given: bind the path
 		// onto itself, then remount that one bind read-only.
 		c.Trace(`mount(%q, %q, "", MS_BIND|MS_REC, ""), then MS_REMOUNT|MS_RDONLY`, path, path)

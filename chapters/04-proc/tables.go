@@ -3,6 +3,7 @@ package proc
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -59,20 +60,31 @@ func links() []link {
 
 // maskedPaths leak host memory or state; readonlyPaths configure the host's
 // kernel. They are runc's defaults: the OCI runtime spec's maskedPaths and
-// readonlyPaths that Docker and containerd send.
-func maskedPaths() []string {
-	return []string{
+// readonlyPaths that Docker and containerd send; a config.json's own lists
+// (chapter 11) come on top.
+func maskedPaths(c *container.Container) []string {
+	return withOwn([]string{
 		"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
 		"/proc/keys", "/proc/latency_stats", "/proc/timer_list",
 		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
 		"/sys/firmware", "/sys/devices/virtual/powercap",
-	}
+	}, c.Config.MaskedPaths)
 }
 
-func readonlyPaths() []string {
-	return []string{
+func readonlyPaths(c *container.Container) []string {
+	return withOwn([]string{
 		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	}, c.Config.ReadonlyPaths)
+}
+
+// withOwn is defaults, then each path of own not among them.
+func withOwn(defaults, own []string) []string {
+	for _, path := range own {
+		if !slices.Contains(defaults, path) {
+			defaults = append(defaults, path)
+		}
 	}
+	return defaults
 }
 
 // mount is mount(2), its error naming what was mounted where.
@@ -85,6 +97,16 @@ func mount(c *container.Container, source, target, fstype string, flags uintptr,
 		return fmt.Errorf("mount -t %s %s %s%s: %w", fstype, source, target, data, err)
 	}
 	return nil
+}
+
+// DeviceNames are the nodes MakeDev makes, for chapter 11, which checks a
+// config.json's linux.devices against them.
+func DeviceNames() []string {
+	var names []string
+	for _, d := range devices() {
+		names = append(names, d.name)
+	}
+	return names
 }
 
 // bindNode makes device d in /dev a bind mount of the host's node at

@@ -13,8 +13,9 @@ import (
 const Pool = "172.22.0.0/16"
 
 // HostLink is the name of the host's end of container id's veth pair.
-// Interface names have at most 15 characters: "sc-" and 8 of the ID fit.
-func HostLink(id string) string { return "sc-" + id[:8] }
+// Interface names have at most 15 characters: "sc-" and 8 of the ID fit
+// (container.ShortID: an OCI caller's ID may be any length).
+func HostLink(id string) string { return "sc-" + container.ShortID(id) }
 
 // ReserveAddress runs on the host before the clone: it picks the first N no
 // other container holds and records 172.22.N.2/24 before anything is made,

@@ -45,8 +45,16 @@ func Prepare(c *container.Container) error {
 	if err := ReserveAddress(c); err != nil {
 		return err
 	}
+	if !ownsNames(c) {
+		return nil
+	}
 	return WriteNames(c)
 }
+
+// ownsNames reports whether the chapter gives the container its name
+// files. An OCI bundle (chapter 11's `create`) brings its own as mounts in
+// config.json, as podman does, and runc writes none: ours would cover them.
+func ownsNames(c *container.Container) bool { return !c.Config.Created() }
 
 // WriteNames writes /etc/hosts, /etc/hostname and, unless -net none,
 // /etc/resolv.conf for the container into its state directory.
@@ -190,11 +198,18 @@ func BindNames(c *container.Container) error {
 	return nil
 }
 
-// enter is the chapter's Enter: the network inside (ConfigureInside, the
-// exercise), then the name files.
+// enter is the chapter's Enter: a network namespace the caller gave by
+// path first (EnterNetNS, chapter 11's bundles), the network inside
+// (ConfigureInside, the exercise), then the name files.
 func enter(c *container.Container) error {
+	if err := EnterNetNS(c); err != nil {
+		return err
+	}
 	if err := ConfigureInside(c); err != nil {
 		return err
+	}
+	if !ownsNames(c) {
+		return nil
 	}
 	return BindNames(c)
 }

@@ -35,14 +35,25 @@ func (r Range) String() string { return fmt.Sprintf("%d %d %d", r.Inside, r.Outs
 // container's root and its 65535 other IDs become, and records them as
 // "uid_map" and "gid_map". Chapters 03 and 04 read "uid_map" to know they
 // run in a user namespace.
+//
+// An OCI bundle (chapter 11) may give the range itself, in config.json's
+// linux.uidMappings and gidMappings (Config.UIDMap, GIDMap): podman picks
+// one per container with --userns=auto. Then that line is the map.
 func Prepare(c *container.Container) error {
-	for _, m := range []struct{ file, key string }{{"/etc/subuid", "uid_map"}, {"/etc/subgid", "gid_map"}} {
-		c.Trace("read %s: the %s entry, else %d:%d", m.file, Owner, DefaultFirst, DefaultCount)
-		r, err := ReadRange(m.file, Owner)
-		if err != nil {
-			return err
+	for _, m := range []struct{ file, key, given string }{
+		{"/etc/subuid", "uid_map", c.Config.UIDMap},
+		{"/etc/subgid", "gid_map", c.Config.GIDMap},
+	} {
+		line := m.given
+		if line == "" {
+			c.Trace("read %s: the %s entry, else %d:%d", m.file, Owner, DefaultFirst, DefaultCount)
+			r, err := ReadRange(m.file, Owner)
+			if err != nil {
+				return err
+			}
+			line = r.String()
 		}
-		if err := c.Record(m.key, r.String()); err != nil {
+		if err := c.Record(m.key, line); err != nil {
 			return err
 		}
 	}

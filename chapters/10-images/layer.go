@@ -42,8 +42,19 @@ func Prepare(c *container.Container) error {
 		return err
 	}
 	for _, d := range []string{"upper", "work", "merged"} {
-		c.Trace("mkdir %s/%s 0700", dir, d)
-		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+		// upper/ is the container's / (overlayfs takes the root's mode
+		// from it): 0755, as an image's / is, or a user other than root
+		// in the container could not even chdir("/"). work/ and merged/
+		// are overlayfs's and the mount point.
+		mode, octal := os.FileMode(0o700), "0700"
+		if d == "upper" {
+			mode, octal = 0o755, "0755"
+		}
+		c.Trace("mkdir %s/%s %s", dir, d, octal)
+		if err := os.Mkdir(filepath.Join(dir, d), mode); err != nil {
+			return fmt.Errorf("create the container's layer %s: %w", dir, err)
+		}
+		if err := os.Chmod(filepath.Join(dir, d), mode); err != nil { // past the umask
 			return fmt.Errorf("create the container's layer %s: %w", dir, err)
 		}
 	}

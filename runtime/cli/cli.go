@@ -17,6 +17,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"scratchcontainer/runtime/container"
 )
 
@@ -32,21 +34,28 @@ const usage = `usage:
   scratchcontainer import [-store DIR] FILE.tar [NAME]   load an OCI layout or docker save archive
   scratchcontainer images [-store DIR]             the images in the store
   scratchcontainer rmi [-store DIR] REF            remove an image from the store
+  scratchcontainer [--root DIR] [--log FILE] [--log-format json|text] create [--bundle DIR] [--pid-file F] <id>
+  scratchcontainer start|state <id> | kill [--all] <id> [SIGNAL] | delete [--force] <id>   (OCI, as runc)
 (scratchcontainer run -h lists run's flags)
 `
 
 // Main runs the command line args with the chapters of course, and returns
 // the process's exit status.
 func Main(args []string, course []container.Chapter) int {
-	status, err := run(args, course)
+	g, args, err := parseGlobals(args)
+	status := 0
+	if err == nil {
+		status, err = run(g, args, course)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "scratchcontainer: %v\n", err)
+		g.logError(err)
 		return container.StatusOf(err)
 	}
 	return status
 }
 
-func run(args []string, course []container.Chapter) (int, error) {
+func run(g globals, args []string, course []container.Chapter) (int, error) {
 	if len(args) < 2 {
 		return 0, usageError("missing subcommand: run, exec, ps, inspect, gc, check or chapters")
 	}
@@ -61,12 +70,18 @@ func run(args []string, course []container.Chapter) (int, error) {
 		return 0, nil
 	case "check":
 		return 0, check(os.Stdout)
+	case "--version", "-version", "version":
+		fmt.Printf("scratchcontainer version %d chapters\nspec: %s\n", len(course), specs.Version)
+		return 0, nil
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return 0, nil
 	}
 	if os.Geteuid() != 0 {
 		return 0, fmt.Errorf("%s needs root (namespaces, cgroups and iptables do): try sudo %s", sub, strings.Join(args, " "))
+	}
+	if slices.Contains(ociCommands, sub) {
+		return 0, oci(g, sub, rest, course)
 	}
 	switch sub {
 	case "run":

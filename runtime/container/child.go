@@ -44,6 +44,16 @@ func Child(course []Chapter) error {
 	}
 	// execve closes this one: that tells the host the command runs.
 	unix.CloseOnExec(execFd)
+	// A network namespace given by path (config.json's) is a host path,
+	// gone after pivot_root: open it now; chapter 06 joins it through
+	// /proc/self/fd. execve closes it.
+	if path := c.Config.NetNS; path != "" {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("network namespace %s: %w", path, err)
+		}
+		c.Config.NetNS = fmt.Sprintf("/proc/self/fd/%d", fd)
+	}
 
 	if err := c.cloneHostFiles(); err != nil {
 		return err
@@ -78,7 +88,12 @@ func Child(course []Chapter) error {
 		}
 	}
 	c.traceExec(execFd)
-	return execCommand(c.Config.Args, Environ(c.Config.Env), c.Config.Init)
+	if c.Config.Created() {
+		if err := waitStart(); err != nil {
+			return err
+		}
+	}
+	return execCommand(c.Config.Args, Environ(c.Config.Env), c.Config.Init, !c.Config.Created())
 }
 
 // becomeRoot takes uid 0 and gid 0 of the caller's user namespace.
@@ -108,7 +123,7 @@ func Environ(user []string) []string {
 // execCommand replaces this process with the command, looked up on the
 // container's PATH, in whatever root the chapters gave us. With -init, it
 // runs the command under a minimal init instead.
-func execCommand(args []string, env []string, init bool) error {
+func execCommand(args []string, env []string, init, pdeathsig bool) error {
 	path, err := LookPath(args[0], getenv(env, "PATH"))
 	if err != nil {
 		return err
@@ -128,9 +143,12 @@ func execCommand(args []string, env []string, init bool) error {
 	// The kernel keeps the parent-death signal (Pdeathsig, set in Run) per
 	// thread, on the thread it cloned; Go may exec from another one, and
 	// the command would lose it. Set it again on the thread that execs.
+	// A created container outlives the `create` that made it: none then.
 	runtime.LockOSThread()
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
-		return fmt.Errorf("prctl(PR_SET_PDEATHSIG): %w", err)
+	if pdeathsig {
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+			return fmt.Errorf("prctl(PR_SET_PDEATHSIG): %w", err)
+		}
 	}
 	err = unix.Exec(path, args, env)
 	return explainExec(path, err)

@@ -9,10 +9,12 @@ package container
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // Config is what the user asked for on the command line.
@@ -42,7 +44,49 @@ type Config struct {
 
 	Volumes []string // -v HOST:CONTAINER[:ro] as given
 	Store   string   // -store: the image store's directory; empty: the default
+	// What `create` read from an OCI bundle's config.json (chapter 11)
+	// beyond the fields above. A Config with a Bundle is created, not run:
+	// Run parks the child before its command, returns, and leaves the rest
+	// to `start`, `kill` and `delete` (see Created).
+	ID            string            // the caller's container ID; empty: a new one
+	Root          string            // --root: the state directory; empty: StateRoot
+	Bundle        string            // the bundle directory (absolute)
+	PidFile       string            // --pid-file: the container's PID is written there
+	Annotations   map[string]string // config.json's annotations, for `state`
+	Mounts        []Mount           // config.json's mounts the chapters do not make themselves
+	NetNS         string            // a network namespace to join by path, instead of a new one
+	MaskedPaths   []string          // masked by chapter 04 beside its own list
+	ReadonlyPaths []string          // made read-only by chapter 04 beside its own list
+	Sysctl        map[string]string // net.* and IPC sysctls, set in the container's namespaces
+	Rlimits       []Rlimit          // setrlimit(2) values for the command
+	OOMScoreAdj   *int              // /proc/<pid>/oom_score_adj
+	User          *User             // the command's uid and gids; nil: root
+	UIDMap        string            // linux.uidMappings as one uid_map line, "0 HOST COUNT"; empty: chapter 09 reads /etc/subuid
+	GIDMap        string            // linux.gidMappings, the same for gid_map and /etc/subgid
 }
+
+// Mount is one mount(2) into the rootfs, made before pivot_root.
+type Mount struct {
+	Source, Destination, Type string
+	Options                   []string
+}
+
+// Rlimit is one resource limit, by its name in getrlimit(2): RLIMIT_NOFILE.
+type Rlimit struct {
+	Type       string
+	Hard, Soft uint64
+}
+
+// User is who the command runs as, in numbers: no passwd file is read.
+type User struct {
+	UID, GID       uint32
+	AdditionalGids []uint32
+	Umask          *uint32 // umask(2) for the command; nil: the runtime's
+}
+
+// Created reports whether the container is made by `create`, the OCI
+// runtime command line's first step, rather than by `run`.
+func (cfg *Config) Created() bool { return cfg.Bundle != "" }
 
 // Container is one running container: the user's Config plus what the
 // runtime made for it. It is saved as JSON in the state directory, so that
@@ -57,6 +101,8 @@ type Container struct {
 	RuntimeStart uint64
 	Pid          int // host PID of the container's PID 1; 0 until it exists
 	Running      bool
+	// Started is set by `start`, for a created container (see Config.Created).
+	Started bool `json:",omitempty"`
 	// Resources records what chapters made on the host, as they make it
 	// (e.g. "cgroup", "address"), so a crash loses nothing.
 	Resources map[string]string
@@ -127,6 +173,10 @@ type Chapter struct {
 	// ("pull", "images", ...): each gets the arguments after its name
 	// and returns the exit status.
 	Commands map[string]func(args []string) (int, error)
+	// Bundle reads an OCI bundle (a directory with config.json and a
+	// root filesystem) into cfg, for `create`: the chapter that speaks
+	// the OCI runtime command line has it.
+	Bundle func(dir string, cfg *Config) error
 }
 
 // active is the course as this run has it: a chapter its flags switch off
@@ -198,6 +248,18 @@ func (c *Container) RootDir() string {
 		return dir
 	}
 	return c.Config.Rootfs
+}
+
+// ShortID is the 8-character form of id for host names that must be short
+// (the veth's): its first 8 characters when it is lower-case hex of at
+// least 8 (ours, podman's 64), else the first 8 hex digits of its SHA-256.
+// The same ID gives the same short form every time.
+func ShortID(id string) string {
+	if len(id) >= 8 && strings.Trim(id, "0123456789abcdef") == "" {
+		return id[:8]
+	}
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:4])
 }
 
 // Hostname is the container's hostname: -hostname, else its ID.

@@ -31,7 +31,10 @@ const ChildCommand = "child"
 // the Container, and the child enters and execs. No instruction of the
 // command runs before the host is done.
 func Run(cfg Config, chapters []Chapter) (status int, err error) {
-	c := &Container{ID: NewID(), Config: cfg, RuntimePid: os.Getpid()}
+	c := &Container{ID: cfg.ID, Config: cfg, RuntimePid: os.Getpid()}
+	if c.ID == "" {
+		c.ID = NewID()
+	}
 	chapters = active(cfg, chapters)
 	if c.RuntimeStart, err = startTime(c.RuntimePid); err != nil {
 		return 0, err
@@ -54,7 +57,11 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	}
 	c.crashPoint("saved")
 	var fromChild []byte // with -trace, the child's times (see Child)
+	created := false     // a created container outlives Run (see parkCreated)
 	defer func() {
+		if created {
+			return
+		}
 		if rerr := release(c, chapters); rerr != nil && err == nil {
 			err = rerr
 		}
@@ -108,6 +115,15 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		return 0, err
 	}
 	defer execed.Close()
+	extra := []*os.File{orders, execWrite} // fds 3 and 4 in the child
+	if cfg.Created() {
+		gate, err := makeStartGate(c)
+		if err != nil {
+			return 0, err
+		}
+		defer gate.Close()
+		extra = append(extra, gate) // fd 5
+	}
 	// Re-execute this very binary as the child. Args[0] stays ours, so a
 	// test binary (testscript) still knows which command it is.
 	cmd := &exec.Cmd{
@@ -116,7 +132,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		Stdin:      os.Stdin,
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
-		ExtraFiles: []*os.File{orders, execWrite}, // fds 3 and 4 in the child
+		ExtraFiles: extra,
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags: cloneFlags,
 			// If the runtime dies, so does the container. The kernel
@@ -124,6 +140,9 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 			// thread must not be retired while the child runs.
 			Pdeathsig: unix.SIGKILL,
 		},
+	}
+	if cfg.Created() {
+		cmd.SysProcAttr.Pdeathsig = 0 // `create` exits; the container stays
 	}
 	if cloneFlags&unix.CLONE_NEWUSER != 0 {
 		// The child execs /proc/self/exe right after clone, before the
@@ -184,6 +203,13 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	}
 	sendOrders.Close()
 	fromChild, _ = io.ReadAll(execed) // EOF: the command runs, or the child died
+	if cfg.Created() {
+		if err := parkCreated(c, cmd); err != nil {
+			return fail(err)
+		}
+		created = true
+		return 0, nil
+	}
 	if sig, ok := stop(); ok {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -408,7 +434,7 @@ func GC(chapters []Chapter, trace bool) (released, skipped []string, err error) 
 	}
 	var errs []error
 	for _, c := range all {
-		if !c.Orphaned() {
+		if !c.Orphaned() || c.parked() {
 			continue
 		}
 		c.trace = t

@@ -19,7 +19,16 @@ import (
 const StateRoot = "/run/scratchcontainer"
 
 // StateDir is the container's state directory.
-func (c *Container) StateDir() string { return filepath.Join(StateRoot, c.ID) }
+func (c *Container) StateDir() string { return filepath.Join(c.root(), c.ID) }
+
+// root is where the container's state directory lives: StateRoot, or
+// --root's directory for one made by `create`.
+func (c *Container) root() string {
+	if c.Config.Root != "" {
+		return c.Config.Root
+	}
+	return StateRoot
+}
 
 func (c *Container) stateFile() string { return filepath.Join(c.StateDir(), "state.json") }
 
@@ -39,10 +48,10 @@ func (c *Container) Save() error {
 		}
 		return os.Rename(tmp, c.stateFile())
 	}
-	if err := os.MkdirAll(StateRoot, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", StateRoot, err)
+	if err := os.MkdirAll(c.root(), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", c.root(), err)
 	}
-	tmp, err := os.MkdirTemp(StateRoot, ".new-")
+	tmp, err := os.MkdirTemp(c.root(), ".new-")
 	if err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
@@ -68,16 +77,19 @@ func (c *Container) Record(key, value string) error {
 func (c *Container) removeState() error { return os.RemoveAll(c.StateDir()) }
 
 // Load reads the state of container id.
-func Load(id string) (*Container, error) {
-	c, err := load(id)
+func Load(id string) (*Container, error) { return LoadIn(StateRoot, id) }
+
+// LoadIn reads the state of container id from state directory root.
+func LoadIn(root, id string) (*Container, error) {
+	c, err := load(root, id)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no container %q (see scratchcontainer ps)", id)
+		return nil, fmt.Errorf("no container %q in %s (see scratchcontainer ps)", id, root)
 	}
 	return c, err
 }
 
-func load(id string) (*Container, error) {
-	b, err := os.ReadFile(filepath.Join(StateRoot, id, "state.json"))
+func load(root, id string) (*Container, error) {
+	b, err := os.ReadFile(filepath.Join(root, id, "state.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +114,7 @@ func List() ([]*Container, error) {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		c, err := load(e.Name())
+		c, err := load(StateRoot, e.Name())
 		if errors.Is(err, os.ErrNotExist) {
 			continue // it exited while we listed: not running any more
 		}
@@ -127,21 +139,41 @@ func (c *Container) Orphaned() bool {
 }
 
 // startTime is when process pid started, in clock ticks after boot: field 22
-// of /proc/<pid>/stat. A zombie counts as gone.
+// of /proc/<pid>/stat. A zombie counts as gone, unless it is the first
+// thread of a process in the middle of an execve(2) from another thread
+// (see execing).
 func startTime(pid int) (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
+	for look := 0; ; look++ {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0, err
+		}
+		// "pid (comm) state ...": comm may hold spaces and parentheses.
+		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(fields) < 20 {
+			return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+		}
+		zombie := fields[0] == "Z" || fields[0] == "X"
+		if !zombie || execing(pid) {
+			return strconv.ParseUint(fields[19], 10, 64) // field 22 counts from pid
+		}
+		if look == 1 {
+			return 0, fmt.Errorf("process %d has exited", pid)
+		}
+		// Look once more: an execve may have finished since.
 	}
-	// "pid (comm) state ...": comm may hold spaces and parentheses.
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(fields) < 20 {
-		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
-	}
-	if fields[0] == "Z" || fields[0] == "X" {
-		return 0, fmt.Errorf("process %d has exited", pid)
-	}
-	return strconv.ParseUint(fields[19], 10, 64) // field 22 counts from pid
+}
+
+// execing reports whether process pid has a live thread beside its first,
+// which is a zombie: so it is, for an instant, whenever another thread
+// calls execve(2). The kernel waits for the first thread to become a
+// zombie, then gives the exec'ing thread its PID and start time. A Go
+// program may exec from any of its threads, as a created container's PID 1
+// (chapter 11) does at `start`: a gc looking just then would take it for
+// dead and release a running container.
+func execing(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	return err == nil && len(tasks) > 1
 }
 
 // Lock takes an exclusive flock(2) on StateRoot/name, waiting for it, and

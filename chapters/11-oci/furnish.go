@@ -1,0 +1,273 @@
+package oci
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"scratchcontainer/runtime/container"
+)
+
+// Furnish runs on the host once the child exists, before it is released:
+// what config.json asks beyond the flags and can be done from outside. The
+// resource limits and OOM score go on the child's process (prlimit(2),
+// /proc/<pid>/oom_score_adj) and execve keeps them. The sysctls and mounts
+// are made from a thread of ours that joins the child's namespaces
+// (setns(2)): the child has not pivoted yet, so its mount namespace still
+// holds the host's paths a bind mount names, and whatever is mounted into
+// the rootfs there goes along with chapter 03's recursive bind of it.
+func Furnish(c *container.Container) error {
+	cfg := c.Config
+	for _, r := range cfg.Rlimits {
+		c.Trace("prlimit(%d, %s, {cur: %d, max: %d})", c.Pid, r.Type, r.Soft, r.Hard)
+		limit := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
+		if err := unix.Prlimit(c.Pid, rlimits[r.Type], &limit, nil); err != nil {
+			return fmt.Errorf("process.rlimits %s=%d:%d: prlimit: %w", r.Type, r.Soft, r.Hard, err)
+		}
+	}
+	if adj := cfg.OOMScoreAdj; adj != nil {
+		path := fmt.Sprintf("/proc/%d/oom_score_adj", c.Pid)
+		c.Trace("write %s = %d", path, *adj)
+		if err := os.WriteFile(path, []byte(fmt.Sprint(*adj)), 0o644); err != nil {
+			return fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
+		}
+	}
+	if len(cfg.Sysctl) > 0 {
+		if err := inNamespaces(c, unix.CLONE_NEWNET|unix.CLONE_NEWIPC, func() error { return setSysctls(c) }); err != nil {
+			return err
+		}
+	}
+	if len(cfg.Mounts) > 0 {
+		return inNamespaces(c, unix.CLONE_NEWNS, func() error { return mountAll(c) })
+	}
+	return nil
+}
+
+// inNamespaces runs do on a thread of its own that joins the namespaces
+// nstype of the child (a pidfd, as container.JoinNamespace). The thread is
+// never unlocked, so Go retires it after: no other goroutine ever runs in
+// the container's namespaces.
+func inNamespaces(c *container.Container, nstype int, do func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if nstype&unix.CLONE_NEWNS != 0 {
+			// setns(2) refuses a mount namespace to a thread that shares
+			// its root and working directory with others: Go's threads do.
+			c.Trace("unshare(CLONE_FS)")
+			if err := unix.Unshare(unix.CLONE_FS); err != nil {
+				done <- fmt.Errorf("unshare(CLONE_FS): %w", err)
+				return
+			}
+		}
+		if err := container.JoinNamespace(c, nstype); err != nil {
+			done <- err
+			return
+		}
+		// The child joins a network namespace given by path only in its
+		// Enter (chapter 06): its sysctls go there already.
+		if path := c.Config.NetNS; path != "" && nstype&unix.CLONE_NEWNET != 0 {
+			if err := setnsPath(c, path, unix.CLONE_NEWNET); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- do()
+	}()
+	return <-done
+}
+
+func setnsPath(c *container.Container, path string, nstype int) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("namespace %s: %w", path, container.UnwrapPath(err))
+	}
+	defer f.Close()
+	c.Trace("setns(open(%q), %v)", path, container.CloneFlags(nstype))
+	if err := unix.Setns(int(f.Fd()), nstype); err != nil {
+		return fmt.Errorf("setns into %s: %w", path, err)
+	}
+	return nil
+}
+
+// setSysctls writes each sysctl under the host's /proc/sys: this thread is
+// in the child's network and IPC namespaces, and those files show the
+// namespaces of whoever opens them.
+func setSysctls(c *container.Container) error {
+	for key, value := range c.Config.Sysctl {
+		path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+		c.Trace("write %s = %s", path, value)
+		if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
+			return fmt.Errorf("linux.sysctl %s=%s: %w", key, value, container.UnwrapPath(err))
+		}
+	}
+	return nil
+}
+
+// mountAll makes config.json's mounts under the rootfs, in the child's
+// mount namespace, which it first makes private, so that nothing reaches
+// the host's.
+func mountAll(c *container.Container) error {
+	c.Trace(`mount("", "/", "", MS_PRIVATE|MS_REC, "")`)
+	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make the container's / private: %w", err)
+	}
+	for _, m := range c.Config.Mounts {
+		if err := mountOne(c, m); err != nil {
+			return fmt.Errorf("mounts: %s: %w", m.Destination, err)
+		}
+	}
+	return nil
+}
+
+func mountOne(c *container.Container, m container.Mount) error {
+	var flags, propagate uintptr
+	var data []string
+	bind := m.Type == "bind"
+	for _, o := range m.Options {
+		f, ok := mountOptions[o]
+		switch {
+		case propagation[o] != 0:
+			propagate = propagation[o]
+		case !ok:
+			data = append(data, o) // key=value: the file system's own
+		case o == "bind" || o == "rbind":
+			bind = true
+			flags |= f
+		default:
+			flags |= f
+		}
+	}
+	// The target lives in the rootfs, a directory of the host's; a link
+	// in it must not lead the mount outside (openat2's RESOLVE_IN_ROOT
+	// would; here a link is refused).
+	// (The root is chapter 10's overlay when that chapter is on: RootDir.)
+	root := c.RootDir()
+	target := filepath.Join(root, m.Destination)
+	if resolved, err := filepath.EvalSymlinks(filepath.Dir(target)); err == nil && !strings.HasPrefix(resolved+"/", root+"/") {
+		return fmt.Errorf("%s leads outside the rootfs (to %s)", filepath.Dir(target), resolved)
+	}
+	if err := mountPoint(m, target, bind); err != nil {
+		return err
+	}
+	if err := mountAt(c, m, target, bind, flags, strings.Join(data, ",")); err != nil {
+		return err
+	}
+	if propagate != 0 {
+		c.Trace("mount(\"\", %q, \"\", %v, \"\")", target, container.MountFlags(propagate))
+		if err := unix.Mount("", target, "", propagate, ""); err != nil {
+			return fmt.Errorf("set propagation %v: %w", container.MountFlags(propagate), err)
+		}
+	}
+	return nil
+}
+
+// mountAt is mount(2) of m on target: a bind, then a remount for its
+// flags (a bind mount takes them only so), or a file system with its data.
+func mountAt(c *container.Container, m container.Mount, target string, bind bool, flags uintptr, data string) error {
+	if bind {
+		c.Trace("mount(%q, %q, \"\", %v, \"\")", m.Source, target, container.MountFlags(flags&(unix.MS_BIND|unix.MS_REC)|unix.MS_BIND))
+		if err := unix.Mount(m.Source, target, "", flags&(unix.MS_BIND|unix.MS_REC)|unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind %s: %w", m.Source, err)
+		}
+		if rest := flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 {
+			c.Trace("mount(\"\", %q, \"\", %v, \"\")", target, container.MountFlags(rest|unix.MS_BIND|unix.MS_REMOUNT))
+			if err := unix.Mount("", target, "", rest|unix.MS_BIND|unix.MS_REMOUNT, ""); err != nil {
+				return fmt.Errorf("remount %v: %w", container.MountFlags(rest), err)
+			}
+		}
+		return nil
+	}
+	c.Trace("mount(%q, %q, %q, %v, %q)", m.Source, target, m.Type, container.MountFlags(flags), data)
+	if err := unix.Mount(m.Source, target, m.Type, flags, data); err != nil {
+		return fmt.Errorf("mount -t %s %s: %w", m.Type, m.Source, err)
+	}
+	return nil
+}
+
+// mountPoint makes the mount's target in the rootfs: a file for a bind of
+// a file, a directory otherwise, as runc does.
+func mountPoint(m container.Mount, target string, bind bool) error {
+	if bind {
+		fi, err := os.Stat(m.Source)
+		if err != nil {
+			return fmt.Errorf("source %s: %w", m.Source, container.UnwrapPath(err))
+		}
+		if !fi.IsDir() {
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			f, err := os.OpenFile(target, os.O_CREATE|os.O_RDONLY, 0o644)
+			if err != nil && !errors.Is(err, unix.EISDIR) {
+				return err
+			}
+			if f != nil {
+				f.Close()
+			}
+			return nil
+		}
+	}
+	return os.MkdirAll(target, 0o755)
+}
+
+// mountOptions are the options of mount(8) that are mount(2) flags.
+var mountOptions = map[string]uintptr{
+	"bind": unix.MS_BIND, "rbind": unix.MS_BIND | unix.MS_REC,
+	"ro": unix.MS_RDONLY, "rw": 0, "nosuid": unix.MS_NOSUID, "suid": 0,
+	"nodev": unix.MS_NODEV, "dev": 0, "noexec": unix.MS_NOEXEC, "exec": 0,
+	"relatime": unix.MS_RELATIME, "noatime": unix.MS_NOATIME, "strictatime": unix.MS_STRICTATIME,
+}
+
+// propagation are the options that set a mount's propagation type
+// (mount_namespaces(7)), with a mount(2) of their own after the mount.
+var propagation = map[string]uintptr{
+	"private": unix.MS_PRIVATE, "rprivate": unix.MS_PRIVATE | unix.MS_REC,
+	"shared": unix.MS_SHARED, "rshared": unix.MS_SHARED | unix.MS_REC,
+	"slave": unix.MS_SLAVE, "rslave": unix.MS_SLAVE | unix.MS_REC,
+	"unbindable": unix.MS_UNBINDABLE, "runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
+}
+
+// rlimits are the resources of getrlimit(2), by name.
+var rlimits = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// SwitchUser runs in the child after every other chapter's Enter (chapter
+// 08 kept CAP_SETUID and CAP_SETGID unless config.json dropped them): it
+// becomes process.user: umask, then the gids (a user other than root may
+// not change them), then the uid.
+func SwitchUser(c *container.Container) error {
+	u := c.Config.User
+	if u == nil {
+		return nil
+	}
+	if u.Umask != nil {
+		c.Trace("umask(%d)", *u.Umask)
+		unix.Umask(int(*u.Umask))
+	}
+	gids := make([]int, len(u.AdditionalGids))
+	for i, g := range u.AdditionalGids {
+		gids[i] = int(g)
+	}
+	c.Trace("setgroups(%v), setgid(%d), setuid(%d)", gids, u.GID, u.UID)
+	if err := unix.Setgroups(gids); err != nil {
+		return fmt.Errorf("process.user.additionalGids %v: setgroups: %w", u.AdditionalGids, err)
+	}
+	if err := unix.Setgid(int(u.GID)); err != nil {
+		return fmt.Errorf("process.user.gid %d: setgid: %w", u.GID, err)
+	}
+	if err := unix.Setuid(int(u.UID)); err != nil {
+		return fmt.Errorf("process.user.uid %d: setuid: %w", u.UID, err)
+	}
+	return nil
+}

@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"scratchcontainer/runtime/container"
+)
+
+// The OCI runtime command line, as runc has it: what podman (through
+// conmon), containerd and the runtime-tools validation suite call.
+//
+//	scratchcontainer [--root DIR] [--log FILE] [--log-format json|text] create [--bundle DIR] [--pid-file F] <id>
+//	scratchcontainer start|state <id>;  kill [--all] <id> [SIGNAL];  delete [--force] <id>
+//
+// It is a layer over the lifecycle `run` uses, not a second one: create is
+// Run stopped before execve (see container.Config.Created), delete is the
+// same Release hooks a run's end calls.
+
+// globals are runc's flags before the subcommand.
+type globals struct {
+	root      string // --root: the state directory
+	log       string // --log: errors are also written here (podman reads them there)
+	logFormat string // --log-format: text or json
+}
+
+// parseGlobals reads the flags before the subcommand, and returns the
+// arguments with them taken out.
+func parseGlobals(args []string) (globals, []string, error) {
+	g := globals{root: container.StateRoot, logFormat: "text"}
+	if len(args) < 2 || !strings.HasPrefix(args[1], "-") || isHelp(args[1]) || args[1] == "--version" || args[1] == "-version" {
+		return g, args, nil
+	}
+	fs := flag.NewFlagSet("scratchcontainer", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&g.root, "root", g.root, "state directory")
+	fs.StringVar(&g.log, "log", "", "also write errors to `FILE`")
+	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "`text|json`")
+	if err := fs.Parse(args[1:]); err != nil {
+		return g, args, usageError("%v: the flags before the subcommand are --root, --log and --log-format", err)
+	}
+	if g.logFormat != "text" && g.logFormat != "json" {
+		return g, args, usageError("--log-format %q: use text or json", g.logFormat)
+	}
+	root, err := filepath.Abs(g.root)
+	if err != nil {
+		return g, args, err
+	}
+	g.root = root
+	return g, append([]string{args[0]}, fs.Args()...), nil
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// logError writes err to --log, in the format podman and containerd parse:
+// one JSON object a line, {"level":"error","msg":...,"time":...}.
+func (g globals) logError(err error) {
+	if g.log == "" {
+		return
+	}
+	f, ferr := os.OpenFile(g.log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if ferr != nil {
+		return // stderr has it already
+	}
+	defer f.Close()
+	now := time.Now().Format(time.RFC3339Nano)
+	if g.logFormat == "json" {
+		line, _ := json.Marshal(map[string]string{"level": "error", "msg": err.Error(), "time": now})
+		fmt.Fprintf(f, "%s\n", line)
+		return
+	}
+	fmt.Fprintf(f, "time=%q level=error msg=%q\n", now, err.Error())
+}
+
+// ociCommands are the subcommands of the OCI runtime command line.
+var ociCommands = []string{"create", "start", "state", "kill", "delete"}
+
+// oci runs one of ociCommands.
+func oci(g globals, sub string, args []string, course []container.Chapter) error {
+	fs := flag.NewFlagSet(sub, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var bundle, pidFile, consoleSocket string
+	var all, force bool
+	switch sub {
+	case "create":
+		fs.StringVar(&bundle, "bundle", ".", "the bundle `DIR`: config.json and the root filesystem")
+		fs.StringVar(&bundle, "b", ".", "short for --bundle")
+		fs.StringVar(&pidFile, "pid-file", "", "write the container's PID to `FILE`")
+		fs.StringVar(&consoleSocket, "console-socket", "", "unix socket `PATH` for the terminal (process.terminal)")
+		fs.Bool("no-new-keyring", false, "accepted: no session keyring is made anyway")
+	case "kill":
+		fs.BoolVar(&all, "all", false, "signal every process of the container")
+		fs.BoolVar(&all, "a", false, "short for --all")
+	case "delete":
+		fs.BoolVar(&force, "force", false, "kill a running container first")
+		fs.BoolVar(&force, "f", false, "short for --force")
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError("%s: %v", sub, err)
+	}
+	want := 1
+	if sub == "kill" {
+		want = 2
+	}
+	if fs.NArg() < 1 || fs.NArg() > want {
+		return usageError("%s: give one container ID (got %q)", sub, fs.Args())
+	}
+	id := fs.Arg(0)
+	switch sub {
+	case "create":
+		return create(g, id, bundle, pidFile, consoleSocket, course)
+	case "start":
+		return container.Start(g.root, id)
+	case "state":
+		return state(g, id)
+	case "kill":
+		sig, err := parseSignal(fs.Arg(1))
+		if err != nil {
+			return err
+		}
+		return container.Kill(g.root, id, sig, all)
+	}
+	return container.Delete(g.root, id, course, force)
+}
+
+// validID is what an ID may hold: it names a directory and, through it, a
+// cgroup (runc's rule).
+var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$`)
+
+// create reads the bundle into a Config through the chapter that knows
+// config.json, and runs it up to the start gate.
+func create(g globals, id, bundle, pidFile, consoleSocket string, course []container.Chapter) error {
+	if !validID.MatchString(id) {
+		return usageError("create: container ID %q: use letters, digits and _.+- (at most 128, not starting with a sign)", id)
+	}
+	if _, err := container.LoadIn(g.root, id); err == nil {
+		return usageError("create: container %q exists already in %s: delete it first", id, g.root)
+	}
+	var read func(string, *container.Config) error
+	for _, ch := range course {
+		if ch.Bundle != nil {
+			read = ch.Bundle
+		}
+	}
+	if read == nil {
+		return usageError("create: reading a bundle needs the chapter of the OCI runtime command line, which this runtime lacks")
+	}
+	dir, err := filepath.Abs(bundle)
+	if err != nil {
+		return err
+	}
+	cfg := container.Config{Chapters: len(course), ID: id, Root: g.root, Bundle: dir}
+	if err := read(dir, &cfg); err != nil {
+		return err
+	}
+	if pidFile != "" {
+		if cfg.PidFile, err = filepath.Abs(pidFile); err != nil {
+			return err
+		}
+	}
+	container.GC(course, false) // as run does: free what dead runtimes left
+	status, err := container.Run(cfg, course)
+	if err == nil && status != 0 {
+		err = container.Errorf(status, "create %s: stopped with status %d", id, status)
+	}
+	return err
+}
+
+// state prints the OCI runtime spec's state of container id.
+func state(g globals, id string) error {
+	c, err := container.LoadIn(g.root, id)
+	if err != nil {
+		return err
+	}
+	s := specs.State{
+		Version:     specs.Version,
+		ID:          c.ID,
+		Status:      specs.ContainerState(c.Status()),
+		Bundle:      c.Config.Bundle,
+		Annotations: c.Config.Annotations,
+	}
+	if s.Status == specs.StateCreated || s.Status == specs.StateRunning {
+		s.Pid = c.Pid
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s\n", b)
+	return nil
+}
+
+// parseSignal reads a signal as kill(1) does: TERM, SIGTERM or 15;
+// empty is SIGTERM.
+func parseSignal(s string) (unix.Signal, error) {
+	if s == "" {
+		return unix.SIGTERM, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, usageError("kill: signal %q: give a name (TERM, SIGKILL) or a number (1-64)", s)
+}
