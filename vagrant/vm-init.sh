@@ -62,13 +62,13 @@ ip link set lo up || fail "ip link set lo up"
 mkdir -p /etc
 echo "nameserver 192.0.2.53" >/etc/resolv.conf
 
-# What the network chapters use (kmod's modprobe by its path: Debian's
+# What the network chapters and chapter 10 (overlay) use (kmod's modprobe by its path: Debian's
 # busybox sh runs its own applets before anything on PATH). The kernel also loads modules on demand
 # through /sbin/modprobe, which finds them with the modules.dep built on
 # the host; loading them here makes a missing one show up early.
 for m in veth bridge nf_tables nft_compat nft_chain_nat nft_ct nf_nat \
 	nf_conntrack xt_MASQUERADE xt_nat xt_comment xt_addrtype \
-	xt_conntrack xt_tcpudp; do
+	xt_conntrack xt_tcpudp overlay; do
 	/sbin/modprobe "$m" || echo "scratchcontainer-vm: modprobe $m failed"
 done
 

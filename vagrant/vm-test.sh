@@ -54,11 +54,12 @@ ROOT=$VM/root
 USERLAND=(busybox-static iptables iproute2 kmod util-linux perl-base bash)
 # Kernel module trees copied in whole, so that the kernel's on-demand
 # module loading finds whatever iptables or a chapter asks for.
+# overlayfs is chapter 10's copy-on-write root.
 # crc32c is what libcrc32c (for nf_conntrack, nf_nat and nf_tables) asks the
 # crypto API for: a soft dependency, not in modules.dep. Each entry is a glob:
 # newer kernels ship modules compressed (veth.ko.xz).
 MODULE_DIRS=(kernel/net/netfilter kernel/net/ipv4/netfilter kernel/net/ipv6/netfilter
-  kernel/net/bridge 'kernel/drivers/net/veth.ko*'
+  kernel/net/bridge 'kernel/drivers/net/veth.ko*' kernel/fs/overlayfs
   'kernel/crypto/crc32c_generic.ko*' 'kernel/arch/x86/crypto/crc32c-intel.ko*')
 
 started=$(date +%s)

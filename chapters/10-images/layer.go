@@ -87,6 +87,11 @@ func Prepare(c *container.Container) error {
 // blobs/ and layers/ 0700, its index.json 0600.
 func makeLayerDir(c *container.Container, dir string) error {
 	store := filepath.Dir(filepath.Dir(dir))
+	// The store's parents (/var/lib on a host that has never had one)
+	// are made as any program's data directories are: 0755.
+	if err := os.MkdirAll(filepath.Dir(store), 0o755); err != nil {
+		return fmt.Errorf("create the container's layer %s: %w", dir, err)
+	}
 	for _, d := range []string{store, filepath.Dir(dir), dir} {
 		c.Trace("mkdir %s 0711", d)
 		if err := os.Mkdir(d, 0o711); err != nil && !errors.Is(err, os.ErrExist) {
