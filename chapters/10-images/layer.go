@@ -218,8 +218,10 @@ func Release(c *container.Container) error {
 }
 
 // mounted reports whether dir is a mount point: it lies on another device
-// than its parent, or /proc/self/mountinfo names it (a bind mount of the same
-// filesystem).
+// than its parent, or the calling thread's mountinfo names it (a bind mount
+// of the same filesystem). /proc/thread-self, not /proc/self: a thread that
+// entered a container's mount namespace (Attach) sees that namespace's
+// mounts, the host's threads the host's.
 func mounted(dir string) bool {
 	var st, parent unix.Stat_t
 	if unix.Lstat(dir, &st) != nil {
@@ -228,6 +230,6 @@ func mounted(dir string) bool {
 	if unix.Lstat(filepath.Dir(dir), &parent) == nil && st.Dev != parent.Dev {
 		return true
 	}
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	b, err := os.ReadFile("/proc/thread-self/mountinfo")
 	return err == nil && strings.Contains(string(b), " "+dir+" ")
 }

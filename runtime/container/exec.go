@@ -76,6 +76,17 @@ func Exec(id string, args []string, course []Chapter, trace bool) (int, error) {
 	return exitStatus(cmd.Wait()), nil
 }
 
+// init keeps the main goroutine on the process's main thread, the thread
+// group leader, for the life of the process. The chapters that enter a
+// container's namespace from the host (JoinNamespace) lock a goroutine to
+// its thread and let the thread end with the goroutine. Go can end any
+// thread but the main one: that one it parks for good, still in the
+// container's namespaces, and /proc/self, which is the main thread's, would
+// from then on describe the container (its mount table, its namespaces)
+// instead of the host. Locked here, the main thread never runs another
+// goroutine, so it stays in the host's namespaces.
+func init() { runtime.LockOSThread() }
+
 // JoinNamespace moves the calling thread into one namespace of container
 // c's PID 1: nstype is the namespace's clone(2) flag, which the chapter that
 // made it names. It goes through a pidfd (pidfd_open(2), then setns(2) with the
