@@ -77,7 +77,7 @@ func run(g globals, args []string, course []container.Chapter) (int, error) {
 		fmt.Print(usage)
 		return 0, nil
 	}
-	if os.Geteuid() != 0 {
+	if os.Geteuid() != 0 && !rootlessCommand(sub) {
 		return 0, fmt.Errorf("%s needs root (namespaces, cgroups and iptables do): try sudo %s", sub, strings.Join(args, " "))
 	}
 	if slices.Contains(ociCommands, sub) {
@@ -140,6 +140,18 @@ func run(g globals, args []string, course []container.Chapter) (int, error) {
 		}
 	}
 	return 0, usageError("unknown subcommand %q: use run, exec, ps, inspect, gc, check or chapters", sub)
+}
+
+// rootlessCommand reports whether an ordinary user may run subcommand sub:
+// a container in a user namespace of its own (chapter 09), and the
+// commands that look at this user's containers, whose state is their own
+// (container.DefaultRoot).
+func rootlessCommand(sub string) bool {
+	switch sub {
+	case "run", "exec", "ps", "inspect", "gc":
+		return true
+	}
+	return false
 }
 
 // isTrace reports whether arg is the flag -trace (or --trace).
