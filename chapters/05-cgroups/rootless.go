@@ -33,7 +33,7 @@ func prepare(c *container.Container) error {
 		if flag := limitFlag(c.Config); flag != "" {
 			return container.Errorf(container.StatusRuntimeFailed, "%s: without root, the limits need a cgroup v2 subtree delegated to you, and %s: drop %s, or run as root (sudo)", flag, why, strings.Fields(flag)[0])
 		}
-		fmt.Fprintf(os.Stderr, "scratchcontainer: no limits on CPU, memory or processes: without root, the limits need a cgroup v2 subtree delegated to you, and %s\n", why)
+		c.Note("no limits on CPU, memory or processes: without root, the limits need a cgroup v2 subtree delegated to you, and " + why)
 		return nil
 	}
 	l, err := ParseLimits(c.Config)

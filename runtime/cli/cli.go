@@ -223,6 +223,9 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	if err := flagsOff(fs, course, cfg.Chapters); err != nil {
 		return cfg, err
 	}
+	if os.Geteuid() != 0 && !given(fs, "net") {
+		cfg.Net = "" // without root the default is not veth: chapter 06 picks it
+	}
 	for _, kv := range cfg.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return cfg, usageError("run: -e %s: write KEY=VALUE", kv)
@@ -240,6 +243,13 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 		cfg.Image = fs.Arg(0)
 	}
 	return cfg, nil
+}
+
+// given reports whether flag name was on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }
 
 // flagsOff refuses a flag that was set although its chapter is off: it

@@ -116,7 +116,13 @@ type Container struct {
 
 	trace     *tracer
 	hostFiles map[string]int // in the child: HostFiles, cloned as mounts
+	notes     []string       // see Note
 }
+
+// Note keeps one line for stderr that tells the user what this run does
+// differently (without root: no limits, no network), said once every
+// chapter's Prepare has succeeded: a run refused later says only why.
+func (c *Container) Note(line string) { c.notes = append(c.notes, line) }
 
 // A Chapter adds one capability to a container. Each hook is optional and
 // runs at one moment of the lifecycle:

@@ -108,6 +108,9 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		}
 	}
 
+	for _, line := range c.notes {
+		fmt.Fprintln(os.Stderr, "scratchcontainer: "+line)
+	}
 	c.crashPoint("prepared")
 
 	c.traceRuntime("clone(%v) /proc/self/exe child: the child, blocked on fd 3", CloneFlags(cloneFlags))
@@ -256,7 +259,14 @@ func checkRootless(c *Container, chapters []Chapter) error {
 	if !c.Rootless || flags&unix.CLONE_NEWUSER != 0 {
 		return nil
 	}
-	return Errorf(StatusRuntimeFailed, "run without root needs a user namespace of the container's own (chapter 09-userns): drop -chapter %d, -userns host and -privileged, or run as root (sudo)", c.Config.Chapters)
+	off := fmt.Sprintf("-chapter %d", c.Config.Chapters)
+	switch {
+	case c.Config.UserNS == "host":
+		off = "-userns host"
+	case c.Config.Privileged:
+		off = "-privileged"
+	}
+	return Errorf(StatusRuntimeFailed, "%s: without root, the container needs a user namespace of its own (chapter 09-userns), which %s turns off: drop it, or run as root (sudo)", off, off)
 }
 
 // everyCapability lists capabilities 0 to the last this kernel knows
