@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"scratchcontainer/runtime/container"
+	"scratchcontainer/runtime/host"
 )
 
 // Without root (container.Container.Rootless) the runtime is an ordinary
@@ -60,12 +61,12 @@ func prepareRootless(c *container.Container) error {
 		}
 		lines := []string{Range{0, own, 1}.String()}
 		c.Trace("read %s: a range of %s's, else only %d", m.file, names[0], own)
-		r, found, err := ReadUserRange(m.file, names)
+		first, count, found, err := host.SubIDRange(m.file, names...)
 		if err != nil {
 			return err
 		}
 		if found && writer != "self" {
-			lines = append(lines, Range{1, r.Outside, min(r.Count, DefaultCount-1)}.String())
+			lines = append(lines, Range{1, first, min(count, DefaultCount-1)}.String())
 		}
 		if err := c.Record(m.key, strings.Join(lines, "\n")); err != nil {
 			return err
@@ -75,32 +76,6 @@ func prepareRootless(c *container.Container) error {
 		writer = "self" // one line of its own: no helper needed
 	}
 	return c.Record("idmap", writer)
-}
-
-// ReadUserRange reads the first subordinate range file grants any of names
-// (a user's name and uid), if one does.
-func ReadUserRange(file string, names []string) (Range, bool, error) {
-	f, err := os.Open(file)
-	if os.IsNotExist(err) {
-		return Range{}, false, nil
-	}
-	if err != nil {
-		return Range{}, false, err
-	}
-	defer f.Close()
-	for _, name := range names {
-		if _, err := f.Seek(0, 0); err != nil {
-			return Range{}, false, err
-		}
-		r, found, err := parseRange(f, name)
-		if err != nil || found {
-			if err != nil {
-				err = fmt.Errorf("%s: %w", file, err)
-			}
-			return r, found, err
-		}
-	}
-	return Range{}, false, nil
 }
 
 // writeMapsRootless writes the maps prepareRootless chose: by the runtime
