@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -233,19 +234,20 @@ func canOpenRootDisk() bool {
 // Commands are the script commands that look at containers from the host.
 func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"exits":       cmdExits,
-		"container":   cmdContainer,
-		"stopped":     cmdStopped,
-		"samens":      cmdSamens,
-		"children":    cmdChildren,
-		"waitport":    cmdWaitport,
-		"httpget":     cmdHTTPGet,
-		"nothingleft": cmdNothingLeft,
-		"outside":     cmdOutside,
-		"freeport":    cmdFreeport,
-		"registry":    cmdRegistry,
-		"gone":        cmdGone,
-		"waitchild":   cmdWaitchild,
+		"exits":        cmdExits,
+		"container":    cmdContainer,
+		"stopped":      cmdStopped,
+		"samens":       cmdSamens,
+		"children":     cmdChildren,
+		"waitport":     cmdWaitport,
+		"httpget":      cmdHTTPGet,
+		"nothingleft":  cmdNothingLeft,
+		"outside":      cmdOutside,
+		"freeport":     cmdFreeport,
+		"registry":     cmdRegistry,
+		"gone":         cmdGone,
+		"waitchild":    cmdWaitchild,
+		"unprivileged": cmdUnprivileged,
 	}
 }
 
@@ -273,6 +275,76 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// unprivileged: make this script an ordinary user to run containers as,
+// without changing the host: a uid that /etc/passwd does not name (no
+// user is added), in $USERID; a runtime directory and a home of its own,
+// $XDG_RUNTIME_DIR and $HOME, under $WORK; and $ROOTFS made its own, as a
+// rootfs the user built would be. The script runs the runtime as that user
+// with setpriv(1): setpriv --reuid=$USERID --regid=$USERID --clear-groups.
+func cmdUnprivileged(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: unprivileged")
+	}
+	uid := FirstUnnamedUID()
+	dir := ts.MkAbs("user")
+	for _, d := range []string{dir, filepath.Join(dir, "run"), filepath.Join(dir, "home")} {
+		ts.Check(os.MkdirAll(d, 0o700))
+		ts.Check(os.Chown(d, uid, uid))
+	}
+	ts.Check(filepath.Walk(ts.Getenv("ROOTFS"), func(path string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, uid, uid)
+	}))
+	// The user runs the test binary as the runtime: testscript copied it
+	// into a directory of its own, 0700, like go test's.
+	bin, err := exec.LookPath("scratchcontainer")
+	ts.Check(err)
+	for d := filepath.Dir(bin); d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			ts.Check(os.Chmod(d, fi.Mode().Perm()|0o011))
+		}
+	}
+	ts.Setenv("USERID", fmt.Sprint(uid))
+	ts.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run"))
+	ts.Setenv("HOME", filepath.Join(dir, "home"))
+}
+
+// FirstUnnamedUID is the first uid from 4242 on that /etc/passwd (or any
+// name service) does not name: an ordinary user that owns nothing on the
+// host.
+func FirstUnnamedUID() int {
+	uid := 4242
+	for ; ; uid++ {
+		if _, err := user.LookupId(fmt.Sprint(uid)); err != nil {
+			return uid
+		}
+	}
+}
+
+// stateRoots are where the script's containers keep their state: the
+// host's root's, and, once the script is an ordinary user (unprivileged),
+// that user's.
+func stateRoots(ts *testscript.TestScript) []string {
+	roots := []string{container.StateRoot}
+	if dir := ts.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		roots = append(roots, filepath.Join(dir, "scratchcontainer"))
+	}
+	return roots
+}
+
+// listAll lists the containers of every state root of the script.
+func listAll(ts *testscript.TestScript) []*container.Container {
+	var all []*container.Container
+	for _, root := range stateRoots(ts) {
+		some, err := container.ListIn(root)
+		ts.Check(err)
+		all = append(all, some...)
+	}
+	return all
+}
+
 // container NAME: wait until a container with hostname NAME runs, then set
 // $ID to its ID, $PID to the host PID of its PID 1, $RUNTIME_PID to the
 // host PID of its runtime, $ADDRESS to its IP address (if it has one) and
@@ -282,8 +354,7 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: container NAME")
 	}
 	for deadline := time.Now().Add(patience()); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		all, err := container.List()
-		ts.Check(err)
+		all := listAll(ts)
 		if !starting(ts, args[0]) {
 			ts.Fatalf("no container with hostname %s: the background command that starts it has exited (its output is below)", args[0])
 		}
@@ -531,8 +602,10 @@ func cmdNothingLeft(ts *testscript.TestScript, neg bool, args []string) {
 
 func nothingLeft(ts *testscript.TestScript, id string) {
 	var left []string
-	if _, err := os.Stat(filepath.Join(container.StateRoot, id)); err == nil {
-		left = append(left, "state directory")
+	for _, root := range stateRoots(ts) {
+		if _, err := os.Stat(filepath.Join(root, id)); err == nil {
+			left = append(left, "state directory "+filepath.Join(root, id))
+		}
 	}
 	// The names come from the chapters that make them: one place each.
 	d, err := cgroups.Detect()
@@ -566,8 +639,14 @@ func nothingLeft(ts *testscript.TestScript, id string) {
 	}
 	// A container's writable layer, in the default store (a script with
 	// -store of its own checks that one itself).
-	if _, err := os.Stat(images.LayerDir(images.DefaultStore, id)); err == nil {
-		left = append(left, "writable layer "+images.LayerDir(images.DefaultStore, id))
+	stores := []string{images.DefaultStore}
+	if ts.Getenv("XDG_RUNTIME_DIR") != "" { // an unprivileged user's: ~/.local/share/scratchcontainer
+		stores = append(stores, filepath.Join(ts.Getenv("HOME"), ".local", "share", "scratchcontainer"))
+	}
+	for _, store := range stores {
+		if _, err := os.Stat(images.LayerDir(store, id)); err == nil {
+			left = append(left, "writable layer "+images.LayerDir(store, id))
+		}
 	}
 	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), id) {
 		left = append(left, "a mount naming "+id)
