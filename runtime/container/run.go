@@ -259,14 +259,14 @@ func checkRootless(c *Container, chapters []Chapter) error {
 	if !c.Rootless || flags&unix.CLONE_NEWUSER != 0 {
 		return nil
 	}
-	off := fmt.Sprintf("-chapter %d", c.Config.Chapters)
+	why := "no chapter of this run adds CLONE_NEWUSER (chapter 09-userns does: no -chapter below 9, and its CloneFlags written)"
 	switch {
 	case c.Config.UserNS == "host":
-		off = "-userns host"
+		why = "-userns host turns it off"
 	case c.Config.Privileged:
-		off = "-privileged"
+		why = "-privileged turns it off"
 	}
-	return Errorf(StatusRuntimeFailed, "%s: without root, the container needs a user namespace of its own (chapter 09-userns), which %s turns off: drop it, or run as root (sudo)", off, off)
+	return Errorf(StatusRuntimeFailed, "run without root: the container needs a user namespace of its own, and %s; or run as root (sudo)", why)
 }
 
 // everyCapability lists capabilities 0 to the last this kernel knows
