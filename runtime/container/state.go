@@ -46,13 +46,15 @@ func DefaultRoot() string {
 // StateDir is the container's state directory.
 func (c *Container) StateDir() string { return filepath.Join(c.root(), c.ID) }
 
-// root is where the container's state directory lives: DefaultRoot, or
-// --root's directory for one made by `create`.
+// root is where the container's state directory lives: StateRoot, or
+// --root's directory for one made by `create`, or UserStateRoot, which Run
+// puts there for a run without root. Not DefaultRoot: in the child, the
+// uid it would go by is the user namespace's.
 func (c *Container) root() string {
 	if c.Config.Root != "" {
 		return c.Config.Root
 	}
-	return DefaultRoot()
+	return StateRoot
 }
 
 func (c *Container) stateFile() string { return filepath.Join(c.StateDir(), "state.json") }
