@@ -275,27 +275,36 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// unprivileged: make this script an ordinary user to run containers as,
-// without changing the host: a uid that /etc/passwd does not name (no
-// user is added), in $USERID; a runtime directory and a home of its own,
+// unprivileged [subuid]: make this script an ordinary user to run
+// containers as: a uid that /etc/passwd does not name (no user is added),
+// in $USERID and $GROUPID; a runtime directory and a home of its own,
 // $XDG_RUNTIME_DIR and $HOME, under $WORK; and $ROOTFS made its own, as a
 // rootfs the user built would be. The script runs the runtime as that user
-// with setpriv(1): setpriv --reuid=$USERID --regid=$USERID --clear-groups.
+// with setpriv(1): setpriv --reuid=$USERID --regid=$GROUPID --clear-groups.
+//
+// With subuid, the user is a real one, as newuidmap(1) wants (it looks the
+// caller up in /etc/passwd): useradd adds it, and a range of 65536 for it
+// to /etc/subuid and /etc/subgid, in $SUBID; when the script ends, userdel
+// removes it and the two lines go.
 func cmdUnprivileged(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: unprivileged")
+	if neg || len(args) > 1 || len(args) == 1 && args[0] != "subuid" {
+		ts.Fatalf("usage: unprivileged [subuid]")
 	}
 	uid := FirstUnnamedUID()
+	gid := uid
+	if len(args) == 1 {
+		uid, gid = addUser(ts)
+	}
 	dir := ts.MkAbs("user")
 	for _, d := range []string{dir, filepath.Join(dir, "run"), filepath.Join(dir, "home")} {
 		ts.Check(os.MkdirAll(d, 0o700))
-		ts.Check(os.Chown(d, uid, uid))
+		ts.Check(os.Chown(d, uid, gid))
 	}
 	ts.Check(filepath.Walk(ts.Getenv("ROOTFS"), func(path string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
-		return os.Lchown(path, uid, uid)
+		return os.Lchown(path, uid, gid)
 	}))
 	// The user runs the test binary as the runtime: testscript copied it
 	// into a directory of its own, 0700, like go test's.
@@ -307,8 +316,50 @@ func cmdUnprivileged(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Setenv("USERID", fmt.Sprint(uid))
+	ts.Setenv("GROUPID", fmt.Sprint(gid))
 	ts.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run"))
 	ts.Setenv("HOME", filepath.Join(dir, "home"))
+}
+
+// addUser adds the user sc-$NAME (useradd --system: no home, no login)
+// and its subordinate range, 65536 IDs from $SUBID, and removes them all
+// when the script ends.
+func addUser(ts *testscript.TestScript) (uid, gid int) {
+	name := "sc-" + ts.Getenv("NAME")
+	out, err := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name).CombinedOutput()
+	if err != nil {
+		ts.Fatalf("useradd %s: %v: %s", name, err, out)
+	}
+	ts.Defer(func() { exec.Command("userdel", name).Run() })
+	u, err := user.Lookup(name)
+	ts.Check(err)
+	fmt.Sscan(u.Uid, &uid)
+	fmt.Sscan(u.Gid, &gid)
+	first := 1_000_000 + 65536*(uid%1000) // far above useradd's own ranges
+	line := fmt.Sprintf("%s:%d:65536\n", name, first)
+	for _, file := range []string{"/etc/subuid", "/etc/subgid"} {
+		_, err := os.Stat(file)
+		existed := err == nil
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		ts.Check(err)
+		_, err = f.WriteString(line)
+		f.Close()
+		ts.Check(err)
+		ts.Defer(func() {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return
+			}
+			rest := strings.Replace(string(b), line, "", 1)
+			if rest == "" && !existed {
+				os.Remove(file)
+				return
+			}
+			os.WriteFile(file, []byte(rest), 0o644)
+		})
+	}
+	ts.Setenv("SUBID", fmt.Sprint(first))
+	return uid, gid
 }
 
 // FirstUnnamedUID is the first uid from 4242 on that /etc/passwd (or any
