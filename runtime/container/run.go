@@ -36,8 +36,8 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		c.ID = NewID()
 	}
 	if c.Rootless && c.Config.Root == "" {
-		// Said once, here: the child, root of its user namespace, would
-		// take itself for the host's root (see DefaultRoot).
+		// Chosen once, here, and saved: the child, root of its user namespace,
+		// would take itself for the host's root (see DefaultRoot).
 		c.Config.Root = UserStateRoot()
 	}
 	chapters = active(cfg, chapters)
