@@ -76,6 +76,9 @@ func (c *Container) Save() error {
 		return os.Rename(tmp, c.stateFile())
 	}
 	if err := os.MkdirAll(c.root(), 0o700); err != nil {
+		if c.Rootless {
+			return fmt.Errorf("state directory %s: %w (without root, state goes to $XDG_RUNTIME_DIR/scratchcontainer: set XDG_RUNTIME_DIR to a directory of yours)", c.root(), UnwrapPath(err))
+		}
 		return fmt.Errorf("create %s: %w", c.root(), err)
 	}
 	tmp, err := os.MkdirTemp(c.root(), ".new-")
