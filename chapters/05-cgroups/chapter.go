@@ -8,12 +8,14 @@ import (
 
 // Chapter is chapter 05. Create, Join, ExplainOOM and Remove are the
 // chapter's own code: cgroups.go has them, or exercise.go in the workshop.
+// Without root, prepare makes the cgroup only where one is delegated to
+// the user (rootless.go).
 func Chapter() container.Chapter {
 	return container.Chapter{
 		Name:       "cgroups",
 		Capability: "limits: CPU, memory and processes, with cgroup v1 or v2",
 		Flags:      []string{"cpus", "memory", "pids"},
-		Prepare:    Create,
+		Prepare:    prepare,
 		Attach:     Join,
 		Exited:     ExplainOOM,
 		Release:    Remove,

@@ -12,6 +12,9 @@ import (
 // Inspect shows, for `scratchcontainer inspect`, the container's cgroup:
 // its directories, and each limit and usage file as the kernel reads it.
 func Inspect(c *container.Container) []container.Fact {
+	if c.Rootless && c.Resources["cgroup"] == "" {
+		return []container.Fact{{Name: "cgroup", Value: "none: run without root, and no cgroup v2 subtree delegated (no limits)"}}
+	}
 	var facts []container.Fact
 	for _, dir := range strings.Fields(c.Resources["cgroup"]) {
 		facts = append(facts, container.Fact{Name: "cgroup", Value: dir})

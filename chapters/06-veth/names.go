@@ -42,6 +42,17 @@ const (
 // Prepare runs on the host before the clone: it reserves the container's
 // address, then writes its name files into the state directory.
 func Prepare(c *container.Container) error {
+	if c.Rootless && c.Config.Net == "" {
+		// No -net: what a run as root would get (veth) needs root, so
+		// the container gets only lo, and the user is told why.
+		c.Config.Net = "none"
+		c.Note("the container's network is -net none (only lo): without root, a veth pair and NAT cannot be made")
+	}
+	if c.Rootless && c.Config.Net != "none" {
+		// The host's end of the pair, its address and the NAT rules are
+		// the host's, which only root may change.
+		return container.Errorf(container.StatusRuntimeFailed, "-net %s needs root: the host's end of the veth pair and its NAT rules are the host's to change: use -net none (only lo), or run as root (sudo)", c.Config.Net)
+	}
 	if err := ReserveAddress(c); err != nil {
 		return err
 	}

@@ -129,6 +129,9 @@ func ReservePorts(c *container.Container) error {
 	if len(c.Config.Publish) == 0 {
 		return nil
 	}
+	if c.Rootless {
+		return container.Errorf(container.StatusRuntimeFailed, "-publish %s needs root: it is iptables rules on the host, and a veth pair to reach: run as root (sudo)", c.Config.Publish[0])
+	}
 	if c.Config.Net == "none" {
 		return container.Errorf(container.StatusRuntimeFailed, "-publish needs the container's network: drop -net none")
 	}

@@ -22,15 +22,28 @@ func Chapter() container.Chapter {
 		Off:        func(cfg container.Config) bool { return cfg.UserNS == "host" || cfg.Privileged },
 		CloneFlags: cloneFlags,
 		Namespaces: []string{"user"},
-		Prepare:    Prepare,
+		Prepare:    prepare,
 		Attach:     Attach,
 		Inspect:    Inspect,
 	}
 }
 
+// prepare runs on the host before clone: Prepare, or prepareRootless when
+// the runtime runs without root (see rootless.go).
+func prepare(c *container.Container) error {
+	if c.Rootless {
+		return prepareRootless(c)
+	}
+	return Prepare(c)
+}
+
 // Attach runs on the host while the child waits for its orders: the maps
 // first (WriteMaps), then the rootfs seen through them (MountRootfs).
+// Without root, only the maps (see rootless.go).
 func Attach(c *container.Container) error {
+	if c.Rootless {
+		return writeMapsRootless(c)
+	}
 	if err := WriteMaps(c); err != nil {
 		return err
 	}
@@ -40,8 +53,10 @@ func Attach(c *container.Container) error {
 	return MountRootfs(c)
 }
 
-// first is the first host ID of a map line "0 100000 65536".
-func first(line string) (int, error) {
+// first is the first host ID of a map "0 100000 65536": of its first line,
+// if it has several.
+func first(lines string) (int, error) {
+	line, _, _ := strings.Cut(lines, "\n")
 	f := strings.Fields(line)
 	if len(f) != 3 {
 		return 0, fmt.Errorf("map %q: want \"inside outside count\"", line)

@@ -14,8 +14,10 @@ func Chapter() container.Chapter {
 		Resolve:    Resolve,
 		Prepare:    Prepare,
 		Attach:     Attach,
-		Release:    Release,
-		Inspect:    Inspect,
-		Commands:   Commands(),
+		// Without root: the overlay mounted by the child itself.
+		AttachInside: AttachInside,
+		Release:      Release,
+		Inspect:      Inspect,
+		Commands:     Commands(),
 	}
 }

@@ -17,12 +17,28 @@ import (
 // DefaultStore is the image store's directory unless -store says otherwise.
 const DefaultStore = "/var/lib/scratchcontainer"
 
-// StoreDir is the store container c uses: -store, or the default.
+// StoreDir is the store container c uses: -store, or the default (for a
+// run without root, UserStore).
 func StoreDir(c *container.Container) string {
 	if c.Config.Store != "" {
 		return c.Config.Store
 	}
+	if c.Rootless {
+		return UserStore()
+	}
 	return DefaultStore
+}
+
+// UserStore is the store of a user other than root, who may not write
+// /var/lib: $XDG_DATA_HOME/scratchcontainer, by default
+// ~/.local/share/scratchcontainer (the XDG base directories, as podman's
+// ~/.local/share/containers).
+func UserStore() string {
+	if dir := os.Getenv("XDG_DATA_HOME"); dir != "" {
+		return filepath.Join(dir, "scratchcontainer")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".local", "share", "scratchcontainer")
 }
 
 // LayerDir is where container id's writable layer lives in store: upper/,
@@ -149,6 +165,38 @@ func mountInChild(c *container.Container, lower []string, dir string, volumes []
 	if err := container.JoinNamespace(c, unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("enter the container's mount namespace: %w", err)
 	}
+	return mountLayers(c, lower, dir, volumes)
+}
+
+// AttachInside is Attach for a run without root: the child, root of its
+// user namespace, mounts the overlay and the volumes itself, before
+// chapter 03's pivot_root, which the host without root cannot enter the
+// child's mount namespace to do (see container.Chapter.AttachInside).
+// An ordinary user may mount overlayfs in a user namespace of its own
+// since Linux 5.11. The layers are not idmapped: the rootfs's files are
+// seen as they are on the disk (chapter 09's rootless.go).
+func AttachInside(c *container.Container) error {
+	volumes, err := ParseVolumes(c.Config.Volumes)
+	if err != nil {
+		return err
+	}
+	lower := []string{c.Config.Rootfs}
+	if stack := c.Resources["lowerdir"]; stack != "" {
+		lower = strings.Split(stack, ":")
+	}
+	dir := c.Resources["layer"]
+	if err := mountLayers(c, lower, dir, volumes); err != nil {
+		return err
+	}
+	// The child's own copy: chapter 03 enters it; the host's record
+	// keeps only the layer, which Release removes.
+	c.Resources["rootfs"] = filepath.Join(dir, "merged")
+	return nil
+}
+
+// mountLayers mounts the overlay on dir/merged and the volumes into it, in
+// the caller's mount namespace, the container's.
+func mountLayers(c *container.Container, lower []string, dir string, volumes []Volume) error {
 	// The child's mounts are still peers of the host's (chapter 03 makes
 	// them private only later, inside): a mount made now would show on
 	// the host. Private first, as 03 does.
@@ -156,13 +204,16 @@ func mountInChild(c *container.Container, lower []string, dir string, volumes []
 	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("make the container's / recursively private: %w", err)
 	}
-	if c.Resources["uid_map"] != "" {
+	if c.Resources["uid_map"] != "" && !c.Rootless {
 		if err := idmapLayers(c, lower); err != nil {
 			return err
 		}
 	}
 	merged := filepath.Join(dir, "merged")
 	if err := MountOverlay(c, lower, filepath.Join(dir, "upper"), filepath.Join(dir, "work"), merged); err != nil {
+		if c.Rootless && errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("%w: without root, overlayfs mounts only in a user namespace, from Linux 5.11 (uname -r): run with -chapter 9 (no layer of its own), or as root", err)
+		}
 		return err
 	}
 	for _, v := range volumes {

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -233,19 +234,20 @@ func canOpenRootDisk() bool {
 // Commands are the script commands that look at containers from the host.
 func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"exits":       cmdExits,
-		"container":   cmdContainer,
-		"stopped":     cmdStopped,
-		"samens":      cmdSamens,
-		"children":    cmdChildren,
-		"waitport":    cmdWaitport,
-		"httpget":     cmdHTTPGet,
-		"nothingleft": cmdNothingLeft,
-		"outside":     cmdOutside,
-		"freeport":    cmdFreeport,
-		"registry":    cmdRegistry,
-		"gone":        cmdGone,
-		"waitchild":   cmdWaitchild,
+		"exits":        cmdExits,
+		"container":    cmdContainer,
+		"stopped":      cmdStopped,
+		"samens":       cmdSamens,
+		"children":     cmdChildren,
+		"waitport":     cmdWaitport,
+		"httpget":      cmdHTTPGet,
+		"nothingleft":  cmdNothingLeft,
+		"outside":      cmdOutside,
+		"freeport":     cmdFreeport,
+		"registry":     cmdRegistry,
+		"gone":         cmdGone,
+		"waitchild":    cmdWaitchild,
+		"unprivileged": cmdUnprivileged,
 	}
 }
 
@@ -273,6 +275,127 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// unprivileged [subuid]: make this script an ordinary user to run
+// containers as: a uid that /etc/passwd does not name (no user is added),
+// in $USERID and $GROUPID; a runtime directory and a home of its own,
+// $XDG_RUNTIME_DIR and $HOME, under $WORK; and $ROOTFS made its own, as a
+// rootfs the user built would be. The script runs the runtime as that user
+// with setpriv(1): setpriv --reuid=$USERID --regid=$GROUPID --clear-groups.
+//
+// With subuid, the user is a real one, as newuidmap(1) wants (it looks the
+// caller up in /etc/passwd): useradd adds it, and a range of 65536 for it
+// to /etc/subuid and /etc/subgid, in $SUBID; when the script ends, userdel
+// removes it and the two lines go.
+func cmdUnprivileged(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 1 || len(args) == 1 && args[0] != "subuid" {
+		ts.Fatalf("usage: unprivileged [subuid]")
+	}
+	uid := FirstUnnamedUID()
+	gid := uid
+	if len(args) == 1 {
+		uid, gid = addUser(ts)
+	}
+	dir := ts.MkAbs("user")
+	for _, d := range []string{dir, filepath.Join(dir, "run"), filepath.Join(dir, "home")} {
+		ts.Check(os.MkdirAll(d, 0o700))
+		ts.Check(os.Chown(d, uid, gid))
+	}
+	ts.Check(filepath.Walk(ts.Getenv("ROOTFS"), func(path string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, uid, gid)
+	}))
+	// The user runs the test binary as the runtime: testscript copied it
+	// into a directory of its own, 0700, like go test's.
+	bin, err := exec.LookPath("scratchcontainer")
+	ts.Check(err)
+	for d := filepath.Dir(bin); d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			ts.Check(os.Chmod(d, fi.Mode().Perm()|0o011))
+		}
+	}
+	ts.Setenv("USERID", fmt.Sprint(uid))
+	ts.Setenv("GROUPID", fmt.Sprint(gid))
+	ts.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run"))
+	ts.Setenv("HOME", filepath.Join(dir, "home"))
+}
+
+// addUser adds the user sc-$NAME (useradd --system: no home, no login)
+// and its subordinate range, 65536 IDs from $SUBID, and removes them all
+// when the script ends.
+func addUser(ts *testscript.TestScript) (uid, gid int) {
+	name := "sc-" + ts.Getenv("NAME")
+	out, err := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name).CombinedOutput()
+	if err != nil {
+		ts.Fatalf("useradd %s: %v: %s", name, err, out)
+	}
+	ts.Defer(func() { exec.Command("userdel", name).Run() })
+	u, err := user.Lookup(name)
+	ts.Check(err)
+	fmt.Sscan(u.Uid, &uid)
+	fmt.Sscan(u.Gid, &gid)
+	first := 1_000_000 + 65536*(uid%1000) // far above useradd's own ranges
+	line := fmt.Sprintf("%s:%d:65536\n", name, first)
+	for _, file := range []string{"/etc/subuid", "/etc/subgid"} {
+		_, err := os.Stat(file)
+		existed := err == nil
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		ts.Check(err)
+		_, err = f.WriteString(line)
+		f.Close()
+		ts.Check(err)
+		ts.Defer(func() {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return
+			}
+			rest := strings.Replace(string(b), line, "", 1)
+			if rest == "" && !existed {
+				os.Remove(file)
+				return
+			}
+			os.WriteFile(file, []byte(rest), 0o644)
+		})
+	}
+	ts.Setenv("SUBID", fmt.Sprint(first))
+	return uid, gid
+}
+
+// FirstUnnamedUID is the first uid from 4242 on that /etc/passwd (or any
+// name service) does not name: an ordinary user that owns nothing on the
+// host.
+func FirstUnnamedUID() int {
+	uid := 4242
+	for ; ; uid++ {
+		if _, err := user.LookupId(fmt.Sprint(uid)); err != nil {
+			return uid
+		}
+	}
+}
+
+// stateRoots are where the script's containers keep their state: the
+// host's root's, and, once the script is an ordinary user (unprivileged),
+// that user's.
+func stateRoots(ts *testscript.TestScript) []string {
+	roots := []string{container.StateRoot}
+	if dir := ts.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		roots = append(roots, filepath.Join(dir, "scratchcontainer"))
+	}
+	return roots
+}
+
+// listAll lists the containers of every state root of the script.
+func listAll(ts *testscript.TestScript) []*container.Container {
+	var all []*container.Container
+	for _, root := range stateRoots(ts) {
+		some, err := container.ListIn(root)
+		ts.Check(err)
+		all = append(all, some...)
+	}
+	return all
+}
+
 // container NAME: wait until a container with hostname NAME runs, then set
 // $ID to its ID, $PID to the host PID of its PID 1, $RUNTIME_PID to the
 // host PID of its runtime, $ADDRESS to its IP address (if it has one) and
@@ -282,8 +405,7 @@ func cmdContainer(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: container NAME")
 	}
 	for deadline := time.Now().Add(patience()); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		all, err := container.List()
-		ts.Check(err)
+		all := listAll(ts)
 		if !starting(ts, args[0]) {
 			ts.Fatalf("no container with hostname %s: the background command that starts it has exited (its output is below)", args[0])
 		}
@@ -531,8 +653,10 @@ func cmdNothingLeft(ts *testscript.TestScript, neg bool, args []string) {
 
 func nothingLeft(ts *testscript.TestScript, id string) {
 	var left []string
-	if _, err := os.Stat(filepath.Join(container.StateRoot, id)); err == nil {
-		left = append(left, "state directory")
+	for _, root := range stateRoots(ts) {
+		if _, err := os.Stat(filepath.Join(root, id)); err == nil {
+			left = append(left, "state directory "+filepath.Join(root, id))
+		}
 	}
 	// The names come from the chapters that make them: one place each.
 	d, err := cgroups.Detect()
@@ -566,8 +690,14 @@ func nothingLeft(ts *testscript.TestScript, id string) {
 	}
 	// A container's writable layer, in the default store (a script with
 	// -store of its own checks that one itself).
-	if _, err := os.Stat(images.LayerDir(images.DefaultStore, id)); err == nil {
-		left = append(left, "writable layer "+images.LayerDir(images.DefaultStore, id))
+	stores := []string{images.DefaultStore}
+	if ts.Getenv("XDG_RUNTIME_DIR") != "" { // an unprivileged user's: ~/.local/share/scratchcontainer
+		stores = append(stores, filepath.Join(ts.Getenv("HOME"), ".local", "share", "scratchcontainer"))
+	}
+	for _, store := range stores {
+		if _, err := os.Stat(images.LayerDir(store, id)); err == nil {
+			left = append(left, "writable layer "+images.LayerDir(store, id))
+		}
 	}
 	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), id) {
 		left = append(left, "a mount naming "+id)

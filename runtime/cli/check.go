@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/coreos/go-iptables/iptables"
 	"golang.org/x/sys/unix"
@@ -19,6 +23,9 @@ import (
 // check prints whether this host can run every chapter, one line per
 // requirement, and fails if any is missing.
 func check(out io.Writer) error {
+	if os.Geteuid() != 0 {
+		return checkRootless(out)
+	}
 	missing := 0
 	report := func(ok bool, what, detail string) {
 		mark := "ok  "
@@ -135,4 +142,70 @@ func orError(s string, err error) string {
 		return s + "; " + err.Error()
 	}
 	return s
+}
+
+// checkRootless prints what this user, not root, may do: one line each,
+// "ok" or "no" and why. Only a kernel that refuses the user a user
+// namespace fails the check: without one nothing runs; without the rest,
+// a run says what it leaves out, or refuses the flag that needs it.
+func checkRootless(out io.Writer) error {
+	report := func(ok bool, what, detail string) {
+		mark := "ok  "
+		if !ok {
+			mark = "no  "
+		}
+		fmt.Fprintf(out, "%s %-12s %s\n", mark, what, detail)
+	}
+	uid := os.Geteuid()
+	report(true, "user", fmt.Sprintf("uid %d, not root: containers in a user namespace of their own (chapter 09), state in %s", uid, container.UserStateRoot()))
+
+	// The one true answer is the kernel's: clone a process into one.
+	probe := exec.Command("/bin/true")
+	probe.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER}
+	userns := probe.Run()
+	if userns == nil {
+		report(true, "userns", fmt.Sprintf("clone(CLONE_NEWUSER) as uid %d works", uid))
+	} else {
+		report(false, "userns", fmt.Sprintf("clone(CLONE_NEWUSER) as uid %d: %v (see sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone, kernel.apparmor_restrict_unprivileged_userns)", uid, userns))
+	}
+
+	names := []string{strconv.Itoa(uid)}
+	if u, err := user.LookupId(names[0]); err == nil {
+		names = append([]string{u.Username}, names...)
+	}
+	first, count, found, err := host.SubIDRange("/etc/subuid", names...)
+	helper, lookErr := exec.LookPath("newuidmap")
+	switch {
+	case err != nil:
+		report(false, "subuid", err.Error())
+	case !found:
+		report(false, "subuid", fmt.Sprintf("/etc/subuid grants %s no range: the container has one uid, 0 (yours); with one (usermod --add-subuids), newuidmap maps 1..65535 too", names[0]))
+	case lookErr != nil:
+		report(false, "subuid", fmt.Sprintf("/etc/subuid grants %s %d:%d, but newuidmap is missing (apt-get install uidmap): the container has one uid, 0 (yours)", names[0], first, count))
+	default:
+		report(true, "subuid", fmt.Sprintf("/etc/subuid grants %s %d:%d, which %s writes: the container's 1..65535", names[0], first, count, helper))
+	}
+
+	dir, why := host.DelegatedCgroup()
+	if dir != "" {
+		report(true, "cgroups", "cgroup v2 delegated to you at "+dir+": -cpus, -memory and -pids apply there")
+	} else {
+		report(false, "cgroups", why+": -cpus, -memory and -pids are refused, and a run has no limits")
+	}
+
+	var uts unix.Utsname
+	unix.Uname(&uts)
+	release := unix.ByteSliceToString(uts.Release[:])
+	var major, minor int
+	fmt.Sscanf(release, "%d.%d", &major, &minor)
+	overlay := major > 5 || major == 5 && minor >= 11
+	report(overlay, "overlay", fmt.Sprintf("Linux %s: overlayfs in a user namespace needs 5.11 or later (chapter 10's layer; else -chapter 9)", release))
+
+	report(false, "network", "-net veth and -publish need root (a veth pair, iptables): -net none, only lo, is the default without root")
+	report(false, "exec", "exec needs root (Go cannot setns(2) into a user namespace); nsenter --preserve-credentials can, unconfined")
+	if userns != nil {
+		return container.Errorf(1, "check: no user namespace for uid %d: nothing can run without root", uid)
+	}
+	fmt.Fprintln(out, "ready without root: what says no is left out of a run, or refused with one line")
+	return nil
 }

@@ -77,7 +77,7 @@ func run(g globals, args []string, course []container.Chapter) (int, error) {
 		fmt.Print(usage)
 		return 0, nil
 	}
-	if os.Geteuid() != 0 {
+	if os.Geteuid() != 0 && !rootlessCommand(sub) {
 		return 0, fmt.Errorf("%s needs root (namespaces, cgroups and iptables do): try sudo %s", sub, strings.Join(args, " "))
 	}
 	if slices.Contains(ociCommands, sub) {
@@ -140,6 +140,18 @@ func run(g globals, args []string, course []container.Chapter) (int, error) {
 		}
 	}
 	return 0, usageError("unknown subcommand %q: use run, exec, ps, inspect, gc, check or chapters", sub)
+}
+
+// rootlessCommand reports whether an ordinary user may run subcommand sub:
+// a container in a user namespace of its own (chapter 09), and the
+// commands that look at this user's containers, whose state is their own
+// (container.DefaultRoot).
+func rootlessCommand(sub string) bool {
+	switch sub {
+	case "run", "exec", "ps", "inspect", "gc":
+		return true
+	}
+	return false
 }
 
 // isTrace reports whether arg is the flag -trace (or --trace).
@@ -211,6 +223,9 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	if err := flagsOff(fs, course, cfg.Chapters); err != nil {
 		return cfg, err
 	}
+	if os.Geteuid() != 0 && !given(fs, "net") {
+		cfg.Net = "" // without root the default is not veth: chapter 06 picks it
+	}
 	for _, kv := range cfg.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return cfg, usageError("run: -e %s: write KEY=VALUE", kv)
@@ -228,6 +243,13 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 		cfg.Image = fs.Arg(0)
 	}
 	return cfg, nil
+}
+
+// given reports whether flag name was on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }
 
 // flagsOff refuses a flag that was set although its chapter is off: it

@@ -72,7 +72,18 @@ func Child(course []Chapter) error {
 	if err := becomeRoot(); err != nil {
 		return err
 	}
-	for i, ch := range active(c.Config, course[:c.Config.Chapters]) {
+	chapters := active(c.Config, course[:c.Config.Chapters])
+	if c.Rootless {
+		for i, ch := range chapters {
+			if ch.AttachInside != nil {
+				c.traceChapter(i, ch)
+				if err := ch.AttachInside(&c); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for i, ch := range chapters {
 		if ch.Enter != nil {
 			c.traceChapter(i, ch)
 			if err := ch.Enter(&c); err != nil {
@@ -101,8 +112,13 @@ func becomeRoot() error {
 	if err := syscall.Setresgid(0, 0, 0); err != nil {
 		return fmt.Errorf("setresgid(0, 0, 0): %w (is gid 0 in /proc/self/gid_map?)", err)
 	}
-	if err := syscall.Setgroups(nil); err != nil {
-		return fmt.Errorf("setgroups([]): %w", err)
+	// A user namespace whose maps an ordinary user wrote denies
+	// setgroups(2) for good (user_namespaces(7)): the groups stay as they
+	// came, unmapped ones shown as nobody.
+	if b, _ := os.ReadFile("/proc/self/setgroups"); strings.TrimSpace(string(b)) != "deny" {
+		if err := syscall.Setgroups(nil); err != nil {
+			return fmt.Errorf("setgroups([]): %w", err)
+		}
 	}
 	if err := syscall.Setresuid(0, 0, 0); err != nil {
 		return fmt.Errorf("setresuid(0, 0, 0): %w (is uid 0 in /proc/self/uid_map?)", err)

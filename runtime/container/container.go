@@ -101,6 +101,9 @@ type Container struct {
 	RuntimeStart uint64
 	Pid          int // host PID of the container's PID 1; 0 until it exists
 	Running      bool
+	// Rootless is set when an ordinary user, not root, runs the container:
+	// the runtime may then do only what a user may (see Chapter.AttachInside).
+	Rootless bool `json:",omitempty"`
 	// Started is set by `start`, for a created container (see Config.Created).
 	Started bool `json:",omitempty"`
 	// Resources records what chapters made on the host, as they make it
@@ -113,13 +116,19 @@ type Container struct {
 
 	trace     *tracer
 	hostFiles map[string]int // in the child: HostFiles, cloned as mounts
+	notes     []string       // see Note
 }
+
+// Note keeps one line for stderr that tells the user what this run does
+// differently (without root: no limits, no network), said once every
+// chapter's Prepare has succeeded: a run refused later says only why.
+func (c *Container) Note(line string) { c.notes = append(c.notes, line) }
 
 // A Chapter adds one capability to a container. Each hook is optional and
 // runs at one moment of the lifecycle:
 //
 //	host:  Prepare ─ clone(CloneFlags) ─ Attach ─ release child ─ wait ─ Exited ─ Release
-//	child:                        Enter ─ exec(command)
+//	child:                        (AttachInside) ─ Enter ─ exec(command)
 //	exec:  Join ─ fork+exec(command)        (scratchcontainer exec, into a running one)
 type Chapter struct {
 	Name       string  // the package's name: "uts", "pid", ...
@@ -151,6 +160,13 @@ type Chapter struct {
 	// Attach runs on the host once the child exists but before it may
 	// run the command: act on it from outside (cgroup, veth, rules).
 	Attach func(c *Container) error
+	// AttachInside, if set, replaces Attach when the runtime runs without
+	// root (Container.Rootless): it runs in the child, before any Enter,
+	// and does from inside what Attach does from outside. An ordinary
+	// user may not setns(2) into the mount namespace of a user namespace
+	// it made (that needs CAP_SYS_ADMIN in its own), but the child, root
+	// of that user namespace, may mount there itself.
+	AttachInside func(c *Container) error
 	// Enter runs inside the child, in its new namespaces, before exec.
 	Enter func(c *Container) error
 	// Join runs in `scratchcontainer exec`, on the one locked thread that

@@ -41,6 +41,13 @@ func Exec(id string, args []string, course []Chapter, trace bool) (int, error) {
 	if !c.Running || c.Orphaned() {
 		return 0, fmt.Errorf("container %s is not running (see scratchcontainer ps)", id)
 	}
+	if c.Rootless {
+		// Every namespace of the container is owned by its user
+		// namespace, and only a member of it may join them without root;
+		// the kernel lets only a single-threaded process in (setns(2)),
+		// and a Go program never is one.
+		return 0, Errorf(StatusRuntimeFailed, "exec into %s: without root, this runtime cannot enter the container's user namespace (setns(2) refuses a process with threads, as every Go program is): nsenter -t %d -U -u -i -n -m -p -C -r -w --preserve-credentials CMD can, with every capability of the container's root, none of chapter 08's limits", id, c.Pid)
+	}
 	if c.Config.Chapters > len(course) {
 		return 0, fmt.Errorf("container %s runs chapters 1..%d, this runtime knows %d: exec with the runtime that started it", id, c.Config.Chapters, len(course))
 	}

@@ -31,11 +31,19 @@ const ChildCommand = "child"
 // the Container, and the child enters and execs. No instruction of the
 // command runs before the host is done.
 func Run(cfg Config, chapters []Chapter) (status int, err error) {
-	c := &Container{ID: cfg.ID, Config: cfg, RuntimePid: os.Getpid()}
+	c := &Container{ID: cfg.ID, Config: cfg, RuntimePid: os.Getpid(), Rootless: os.Geteuid() != 0}
 	if c.ID == "" {
 		c.ID = NewID()
 	}
+	if c.Rootless && c.Config.Root == "" {
+		// Chosen once, here, and saved: the child, root of its user namespace,
+		// would take itself for the host's root (see DefaultRoot).
+		c.Config.Root = UserStateRoot()
+	}
 	chapters = active(cfg, chapters)
+	if err := checkRootless(c, chapters); err != nil {
+		return 0, err
+	}
 	if c.RuntimeStart, err = startTime(c.RuntimePid); err != nil {
 		return 0, err
 	}
@@ -51,7 +59,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	}
 
 	// The state file comes first: from here on, gc can clean up after us.
-	c.traceRuntime("write state %s/%s/state.json", StateRoot, c.ID)
+	c.traceRuntime("write state %s/state.json", c.StateDir())
 	if err := c.Save(); err != nil {
 		return 0, err
 	}
@@ -100,6 +108,9 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		}
 	}
 
+	for _, line := range c.notes {
+		fmt.Fprintln(os.Stderr, "scratchcontainer: "+line)
+	}
 	c.crashPoint("prepared")
 
 	c.traceRuntime("clone(%v) /proc/self/exe child: the child, blocked on fd 3", CloneFlags(cloneFlags))
@@ -186,7 +197,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		return fail(err)
 	}
 	for i, ch := range chapters {
-		if ch.Attach != nil {
+		if ch.Attach != nil && !(c.Rootless && ch.AttachInside != nil) {
 			c.traceChapter(i, ch)
 			if err := ch.Attach(c); err != nil {
 				return fail(err)
@@ -216,7 +227,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		return stoppedBy(sig), nil
 	}
 	c.Running = true
-	c.traceRuntime("write state %s/%s/state.json: running", StateRoot, c.ID)
+	c.traceRuntime("write state %s/state.json: running", c.StateDir())
 	if err := c.Save(); err != nil {
 		return fail(err)
 	}
@@ -234,6 +245,28 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		}
 	}
 	return status, nil
+}
+
+// checkRootless refuses, before anything is made, a run without root that
+// would have no user namespace of its own: an ordinary user may create the
+// other namespaces only inside one (user_namespaces(7)), so clone(2) would
+// fail with EPERM, which says nothing of why.
+func checkRootless(c *Container, chapters []Chapter) error {
+	var flags uintptr
+	for _, ch := range chapters {
+		flags |= ch.CloneFlags
+	}
+	if !c.Rootless || flags&unix.CLONE_NEWUSER != 0 {
+		return nil
+	}
+	why := "no chapter of this run adds CLONE_NEWUSER (chapter 09-userns does: no -chapter below 9, and its CloneFlags written)"
+	switch {
+	case c.Config.UserNS == "host":
+		why = "-userns host turns it off"
+	case c.Config.Privileged:
+		why = "-privileged turns it off"
+	}
+	return Errorf(StatusRuntimeFailed, "run without root: the container needs a user namespace of its own, and %s; or run as root (sudo)", why)
 }
 
 // everyCapability lists capabilities 0 to the last this kernel knows
@@ -414,7 +447,7 @@ func release(c *Container, chapters []Chapter) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	c.traceRuntime("rm -r %s/%s", StateRoot, c.ID)
+	c.traceRuntime("rm -r %s", c.StateDir())
 	return c.removeState()
 }
 
@@ -426,7 +459,7 @@ func GC(chapters []Chapter, trace bool) (released, skipped []string, err error) 
 	if trace {
 		t = newTracer(os.Stderr, "host")
 		defer t.finish(nil)
-		t.step("read %s/*/state.json: whose runtime died?", []any{StateRoot})
+		t.step("read %s/*/state.json: whose runtime died?", []any{DefaultRoot()})
 	}
 	all, err := List()
 	if err != nil {

@@ -18,11 +18,38 @@ import (
 // /run is a tmpfs, so a reboot forgets every container, as it should.
 const StateRoot = "/run/scratchcontainer"
 
+// UserStateRoot is where a user other than root keeps the state of their
+// containers, who may not write /run: $XDG_RUNTIME_DIR/scratchcontainer,
+// a tmpfs of the user's own (/run/user/<uid>, made by systemd-logind at
+// login) that goes at logout. A shell without it (su, a sandbox) falls back
+// to /run/user/<uid> if it exists, else $TMPDIR/scratchcontainer-<uid>.
+func UserStateRoot() string {
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		return filepath.Join(dir, "scratchcontainer")
+	}
+	uid := os.Geteuid()
+	if dir := fmt.Sprintf("/run/user/%d", uid); unix.Access(dir, unix.W_OK) == nil {
+		return filepath.Join(dir, "scratchcontainer")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("scratchcontainer-%d", uid))
+}
+
+// DefaultRoot is the state directory of this user's containers: StateRoot
+// for root, UserStateRoot for anyone else.
+func DefaultRoot() string {
+	if os.Geteuid() != 0 {
+		return UserStateRoot()
+	}
+	return StateRoot
+}
+
 // StateDir is the container's state directory.
 func (c *Container) StateDir() string { return filepath.Join(c.root(), c.ID) }
 
 // root is where the container's state directory lives: StateRoot, or
-// --root's directory for one made by `create`.
+// --root's directory for one made by `create`, or UserStateRoot, which Run
+// puts there for a run without root. Not DefaultRoot: in the child, the
+// uid it would go by is the user namespace's.
 func (c *Container) root() string {
 	if c.Config.Root != "" {
 		return c.Config.Root
@@ -49,6 +76,9 @@ func (c *Container) Save() error {
 		return os.Rename(tmp, c.stateFile())
 	}
 	if err := os.MkdirAll(c.root(), 0o700); err != nil {
+		if c.Rootless {
+			return fmt.Errorf("state directory %s: %w (without root, state goes to $XDG_RUNTIME_DIR/scratchcontainer: set XDG_RUNTIME_DIR to a directory of yours)", c.root(), UnwrapPath(err))
+		}
 		return fmt.Errorf("create %s: %w", c.root(), err)
 	}
 	tmp, err := os.MkdirTemp(c.root(), ".new-")
@@ -69,7 +99,7 @@ func (c *Container) Record(key, value string) error {
 		c.Resources = map[string]string{}
 	}
 	c.Resources[key] = value
-	c.Trace("write state %s/%s/state.json: %s %s", StateRoot, c.ID, key, value)
+	c.Trace("write state %s/state.json: %s %s", c.StateDir(), key, value)
 	return c.Save()
 }
 
@@ -77,7 +107,7 @@ func (c *Container) Record(key, value string) error {
 func (c *Container) removeState() error { return os.RemoveAll(c.StateDir()) }
 
 // Load reads the state of container id.
-func Load(id string) (*Container, error) { return LoadIn(StateRoot, id) }
+func Load(id string) (*Container, error) { return LoadIn(DefaultRoot(), id) }
 
 // LoadIn reads the state of container id from state directory root.
 func LoadIn(root, id string) (*Container, error) {
@@ -100,9 +130,13 @@ func load(root, id string) (*Container, error) {
 	return &c, nil
 }
 
-// List returns every container that has a state directory, by ID.
-func List() ([]*Container, error) {
-	entries, err := os.ReadDir(StateRoot)
+// List returns every container of this user (DefaultRoot) that has a state
+// directory, by ID.
+func List() ([]*Container, error) { return ListIn(DefaultRoot()) }
+
+// ListIn returns every container whose state directory is in root, by ID.
+func ListIn(root string) ([]*Container, error) {
+	entries, err := os.ReadDir(root)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -114,7 +148,7 @@ func List() ([]*Container, error) {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		c, err := load(StateRoot, e.Name())
+		c, err := load(root, e.Name())
 		if errors.Is(err, os.ErrNotExist) {
 			continue // it exited while we listed: not running any more
 		}
@@ -176,16 +210,17 @@ func execing(pid int) bool {
 	return err == nil && len(tasks) > 1
 }
 
-// Lock takes an exclusive flock(2) on StateRoot/name, waiting for it, and
+// Lock takes an exclusive flock(2) on DefaultRoot()/name, waiting for it, and
 // returns the function that lets it go. Chapters use it to serialise what
 // two runtimes must not do at once (pick an address, add iptables rules).
 // The kernel drops the lock if the process dies, so a crash never leaves a
 // host locked.
 func Lock(name string) (unlock func(), err error) {
-	if err := os.MkdirAll(StateRoot, 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", StateRoot, err)
+	root := DefaultRoot()
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", root, err)
 	}
-	path := filepath.Join(StateRoot, name)
+	path := filepath.Join(root, name)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
