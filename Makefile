@@ -7,7 +7,7 @@ DEBIAN_ROOTFS := $(BUILD)/rootfs-debian
 BIN := ./scratchcontainer
 # Debian packages the tests and the demo need; ruby and shellcheck lint the
 # lab and the scripts (make lint-lab). make vm-test adds VM_DEBS.
-DEBS := busybox-static iptables iproute2 kmod ruby shellcheck
+DEBS := busybox-static iptables iproute2 kmod ruby shellcheck uidmap
 VM_DEBS := qemu-system-x86 cpio
 N ?= 01
 
