@@ -61,6 +61,8 @@ type Config struct {
 	Rlimits       []Rlimit          // setrlimit(2) values for the command
 	OOMScoreAdj   *int              // /proc/<pid>/oom_score_adj
 	User          *User             // the command's uid and gids; nil: root
+	Capabilities  *CapabilitySets   // process.capabilities; nil: the run flags' sets (chapter 08)
+	NewPrivileges bool              // process.noNewPrivileges false: no_new_privs stays unset (run always sets it)
 	UIDMap        string            // linux.uidMappings as one uid_map line, "0 HOST COUNT"; empty: chapter 09 reads /etc/subuid
 	GIDMap        string            // linux.gidMappings, the same for gid_map and /etc/subgid
 }
@@ -75,6 +77,12 @@ type Mount struct {
 type Rlimit struct {
 	Type       string
 	Hard, Soft uint64
+}
+
+// CapabilitySets are config.json's five capability sets of the command, by
+// name (CAP_CHOWN), as capabilities(7) describes them.
+type CapabilitySets struct {
+	Bounding, Effective, Permitted, Inheritable, Ambient []string
 }
 
 // User is who the command runs as, in numbers: no passwd file is read.
