@@ -132,22 +132,24 @@ func DropCapabilities(sets Sets) error {
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("capget: %w", err)
 	}
-	// A thread cannot give itself what it does not have.
+	// A thread cannot give itself what it does not have (a host may have
+	// taken some from the runtime already, CAP_SYS_RESOURCE in some
+	// sandboxes).
 	have := CapSet(data[0].Permitted) | CapSet(data[1].Permitted)<<32
-	permitted := sets.Permitted & have
-	effective := sets.Effective & permitted
+	permitted, inheritable := sets.Permitted&have, sets.Inheritable&have&sets.Bounding
+	effective, ambient := sets.Effective&permitted, sets.Ambient&permitted&inheritable
 	for i := range data {
 		half := func(s CapSet) uint32 { return uint32(s >> (32 * i)) }
-		data[i] = unix.CapUserData{Effective: half(effective), Permitted: half(permitted), Inheritable: half(sets.Inheritable)}
+		data[i] = unix.CapUserData{Effective: half(effective), Permitted: half(permitted), Inheritable: half(inheritable)}
 	}
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("capset to permitted %s, effective %s, inheritable %s: %w", permitted, effective, sets.Inheritable, err)
+		return fmt.Errorf("capset to permitted %s, effective %s, inheritable %s: %w", permitted, effective, inheritable, err)
 	}
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_CAP_AMBIENT_CLEAR_ALL): %w", err)
 	}
 	for cap := 0; cap <= unix.CAP_LAST_CAP; cap++ {
-		if !sets.Ambient.Has(cap) {
+		if !ambient.Has(cap) {
 			continue
 		}
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(cap), 0, 0); err != nil {
