@@ -129,6 +129,7 @@ type Container struct {
 //	host:  Prepare ─ clone(CloneFlags) ─ Attach ─ release child ─ wait ─ Exited ─ Release
 //	child:                        Enter ─ exec(command)
 //	exec:  Join ─ fork+exec(command)        (scratchcontainer exec, into a running one)
+//	create: Prepare ─ clone ─ Attach ─ release child ─ (child: Enter ─ wait at the gate) ─ Parked
 type Chapter struct {
 	Name       string  // the package's name: "uts", "pid", ...
 	Capability string  // one line for the course map
@@ -161,6 +162,11 @@ type Chapter struct {
 	Attach func(c *Container) error
 	// Enter runs inside the child, in its new namespaces, before exec.
 	Enter func(c *Container) error
+	// Parked runs on the host for a container `create` made, once its
+	// child waits at the start gate with every Enter done: what must come
+	// after the chapters' own work in the child (chapter 11 mounts
+	// config.json's mounts there, after chapter 04's, in their order).
+	Parked func(c *Container) error
 	// Join runs in `scratchcontainer exec`, on the one locked thread that
 	// then forks the command: it says how to enter what the chapter made
 	// (setns(2) into its namespace, a write into its cgroup, the same
