@@ -113,41 +113,68 @@ func setSysctls(c *container.Container) error {
 // joined, has the container's / as its root, so a destination (and any
 // link on its way) resolves inside the container, never on the host.
 //
-// A bind mount's source is a host path, out of sight in there: it is
-// cloned first, as a mount of its own, detached (open_tree(2) with
-// OPEN_TREE_CLONE, AT_RECURSIVE for rbind), and attached in there with
-// move_mount(2).
+// A bind mount's source is a host path, out of sight in there: this
+// goroutine, still in the host's mount namespace, clones it as a mount of
+// its own, detached (open_tree(2) with OPEN_TREE_CLONE, AT_RECURSIVE for
+// rbind), and the thread in there attaches it with move_mount(2). Each is
+// cloned when its turn comes: the mount table lists mounts in the order
+// they were made, and a clone is made by open_tree.
 func Mount(c *container.Container) error {
-	mounts := c.Config.Mounts
-	if len(mounts) == 0 {
+	if len(c.Config.Mounts) == 0 {
 		return nil
 	}
-	clones := make([]int, len(mounts))
-	for i, m := range mounts {
-		clones[i] = -1
-		if !isBind(m) {
-			continue
-		}
-		flags, how := uint(unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC), "OPEN_TREE_CLONE"
-		if slices.Contains(m.Options, "rbind") { // the mounts below it too
-			flags, how = flags|unix.AT_RECURSIVE, how+"|AT_RECURSIVE"
-		}
-		c.Trace("open_tree(AT_FDCWD, %q, %s)", m.Source, how)
-		fd, err := unix.OpenTree(unix.AT_FDCWD, m.Source, flags)
-		if err != nil {
-			return fmt.Errorf("mounts: %s: clone the source %s: %w", m.Destination, m.Source, container.UnwrapPath(err))
-		}
-		defer unix.Close(fd)
-		clones[i] = fd
-	}
-	return inNamespaces(c, unix.CLONE_NEWNS, func() error {
-		for i, m := range mounts {
-			if err := mountOne(c, m, clones[i]); err != nil {
-				return fmt.Errorf("mounts: %s: %w", m.Destination, err)
+	sources := make(chan container.Mount) // from the thread in there: clone this
+	clones := make(chan int)              // to it: the clone, or -1 if that failed
+	done := make(chan error, 1)
+	go func() {
+		done <- inNamespaces(c, unix.CLONE_NEWNS, func() error {
+			for _, m := range c.Config.Mounts {
+				clone := -1
+				if isBind(m) {
+					sources <- m
+					if clone = <-clones; clone < 0 {
+						return nil // the error is the host side's
+					}
+				}
+				err := mountOne(c, m, clone)
+				if clone >= 0 {
+					unix.Close(clone)
+				}
+				if err != nil {
+					return fmt.Errorf("mounts: %s: %w", m.Destination, err)
+				}
 			}
+			return nil
+		})
+		close(sources)
+	}()
+	var cloneErr error
+	for m := range sources {
+		fd, err := cloneSource(c, m)
+		if err != nil {
+			cloneErr = err
 		}
-		return nil
-	})
+		clones <- fd
+	}
+	if err := <-done; err != nil {
+		return err
+	}
+	return cloneErr
+}
+
+// cloneSource is open_tree(2) of a bind mount's source: a detached copy of
+// the mount, which move_mount(2) attaches wherever the caller then is.
+func cloneSource(c *container.Container, m container.Mount) (int, error) {
+	flags, how := uint(unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC), "OPEN_TREE_CLONE"
+	if slices.Contains(m.Options, "rbind") { // the mounts below it too
+		flags, how = flags|unix.AT_RECURSIVE, how+"|AT_RECURSIVE"
+	}
+	c.Trace("open_tree(AT_FDCWD, %q, %s)", m.Source, how)
+	fd, err := unix.OpenTree(unix.AT_FDCWD, m.Source, flags)
+	if err != nil {
+		return -1, fmt.Errorf("mounts: %s: clone the source %s: %w", m.Destination, m.Source, container.UnwrapPath(err))
+	}
+	return fd, nil
 }
 
 // isBind reports whether m is a bind mount: its type or an option says so.
