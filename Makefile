@@ -13,7 +13,7 @@ N ?= 01
 
 LAB_DIR := /home/vagrant/scratchcontainer
 
-.PHONY: bench stress fuzz help build rootfs lessons trace rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean lab lint-lab vm-test
+.PHONY: conformance bench stress fuzz help build rootfs lessons trace rootfs-host rootfs-debian demo test chapter progress verify-exercises deps clean lab lint-lab vm-test
 
 help: ## list the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -75,6 +75,11 @@ progress: deps ## the workshop at a glance: each chapter passing, failing or not
 
 verify-exercises: deps ## every untouched exercise fails its suite, every reference passes
 	@scripts/workshop.sh verify
+
+conformance: build ## the OCI runtime-tools validation suite (v0.9.0) on ./scratchcontainer, then on runc as the reference row (root)
+	@[ "$$(id -u)" = 0 ] || { echo "make conformance: the suite creates containers: sudo make conformance"; exit 1; }
+	tools/oci-validation/run.sh $(BIN)
+	@if command -v runc >/dev/null; then echo; echo "runc, the reference:"; WORK=/tmp/oci-validation-runc tools/oci-validation/run.sh $$(command -v runc); else echo "runc is not installed: no reference row (apt-get install runc)"; fi
 
 bench: build rootfs ## latency vs runc and the unshare floor, 20 at once, throughput: build/bench/
 	@dpkg -s runc >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc >/dev/null

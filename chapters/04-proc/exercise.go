@@ -31,8 +31,9 @@ func MakeDev(c *container.Container) error {
 	//     then chmod 0666 (mknod's mode goes through the umask); but in a user
 	//     namespace (chapter 09: c.Resources["oldroot"] is set) mknod is refused:
 	//     bindNode(c, d, c.Resources["oldroot"]+"/dev/"+name) binds the host's node
-	//  3. mkdir /dev/pts and /dev/shm; mount devpts on /dev/pts (MS_NOSUID|MS_NOEXEC,
-	//     devptsOptions), a tmpfs on /dev/shm (safe, shmOptions)
+	//  3. mkdir /dev/pts, /dev/shm and /dev/mqueue; mount devpts on /dev/pts
+	//     (MS_NOSUID|MS_NOEXEC, devptsOptions), a tmpfs on /dev/shm (safe,
+	//     shmOptions), mqueue on /dev/mqueue (safe)
 	//  4. each of links(): unix.Symlink(target, name)
 	return errors.New("chapter 04 exercise: MakeDev is not written yet")
 }

@@ -16,7 +16,10 @@
 //     (null, zero, full, random, urandom, tty), made with mknod(2); a
 //     devpts of its own for terminals (newinstance: the container cannot
 //     see or open the host's terminals); a tmpfs for POSIX shared memory on
-//     /dev/shm; and the links to /proc/self/fd that shells rely on.
+//     /dev/shm; the POSIX message queues of the container's IPC namespace
+//     on /dev/mqueue (mq_overview(7); chapter 08 makes that namespace its
+//     own, until then they are the host's); and the links to /proc/self/fd
+//     that shells rely on.
 //     The host's /dev is never shared: it holds the host's disks.
 //  3. sysfs on /sys, read-only: programs read it (devices, network
 //     interfaces of the container's network namespace), but nothing inside
@@ -36,7 +39,7 @@
 // Syscalls: mount(2) (fresh mounts, bind mounts, MS_REMOUNT), mknod(2),
 // symlink(2).
 // Man pages: proc(5), pid_namespaces(7) ("/proc and PID namespaces"),
-// tmpfs(5), devpts in Documentation/filesystems/devpts.rst, sysfs(5),
+// tmpfs(5), mq_overview(7), devpts in Documentation/filesystems/devpts.rst, sysfs(5),
 // makedev(3).
 package proc
 
@@ -65,7 +68,7 @@ func MountKernelFS(c *container.Container) error {
 }
 
 // MakeDev mounts a tmpfs on /dev and fills it: device nodes, a devpts of
-// its own, /dev/shm, and the links (tables.go lists them).
+// its own, /dev/shm, /dev/mqueue, and the links (tables.go lists them).
 func MakeDev(c *container.Container) error {
 	// nosuid but not nodev: the nodes we make here must work.
 	if err := mount(c, "tmpfs", "/dev", "tmpfs", unix.MS_NOSUID, devOptions); err != nil {
@@ -90,7 +93,7 @@ func MakeDev(c *container.Container) error {
 			return fmt.Errorf("chmod 0666 %s: %w", path, err)
 		}
 	}
-	for _, dir := range []string{"/dev/pts", "/dev/shm"} {
+	for _, dir := range []string{"/dev/pts", "/dev/shm", "/dev/mqueue"} {
 		c.Trace("mkdir(%q, 0755)", dir)
 		if err := unix.Mkdir(dir, 0o755); err != nil {
 			return fmt.Errorf("mkdir %s: %w", dir, err)
@@ -101,6 +104,10 @@ func MakeDev(c *container.Container) error {
 		return err
 	}
 	if err := mount(c, "shm", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, shmOptions); err != nil {
+		return err
+	}
+	// mqueue shows the queues of the IPC namespace of whoever mounts it.
+	if err := mount(c, "mqueue", "/dev/mqueue", "mqueue", safe, ""); err != nil {
 		return err
 	}
 	for _, l := range links() {

@@ -62,10 +62,71 @@ func (s CapSet) Names() []string {
 // Count is how many capabilities the set holds.
 func (s CapSet) Count() int { return bits.OnesCount64(uint64(s)) }
 
-// Capabilities is the set the container's command gets: Docker's default,
+// Sets are the five capability sets of a thread (capabilities(7)):
+// bounding, what execve(2) may ever grant; permitted, what the thread may
+// make effective; effective, what the kernel checks; inheritable, what
+// meets a file's inheritable capabilities at execve; ambient, what a
+// program without file capabilities keeps across execve as a user other
+// than root.
+type Sets struct {
+	Bounding, Effective, Permitted, Inheritable, Ambient CapSet
+}
+
+// Capabilities are the sets the container's command gets. For `run`, the
+// flags' set (RunCapabilities) is bounding, permitted and effective, and
+// the inheritable and ambient sets are empty, as Docker has them since
+// CVE-2022-24769. A config.json (chapter 11) gives each of the five
+// itself, as runc takes them.
+func Capabilities(cfg container.Config) (Sets, error) {
+	oci := cfg.Capabilities
+	if oci == nil || cfg.Privileged {
+		keep, err := RunCapabilities(cfg)
+		return Sets{Bounding: keep, Effective: keep, Permitted: keep}, err
+	}
+	var sets Sets
+	for _, set := range []struct {
+		field string
+		names []string
+		into  *CapSet
+	}{
+		{"bounding", oci.Bounding, &sets.Bounding}, {"effective", oci.Effective, &sets.Effective},
+		{"permitted", oci.Permitted, &sets.Permitted}, {"inheritable", oci.Inheritable, &sets.Inheritable},
+		{"ambient", oci.Ambient, &sets.Ambient},
+	} {
+		for _, name := range set.names {
+			cap, err := parseCapability("process.capabilities."+set.field, name)
+			if err != nil {
+				return Sets{}, err
+			}
+			if cap < 0 {
+				return Sets{}, container.Errorf(container.StatusRuntimeFailed,
+					"process.capabilities.%s: ALL: name each capability", set.field)
+			}
+			*set.into |= 1 << cap
+		}
+	}
+	// What capset(2) and prctl(2) would refuse, said before anything is made.
+	switch {
+	case sets.Effective&^sets.Permitted != 0:
+		return Sets{}, container.Errorf(container.StatusRuntimeFailed,
+			"process.capabilities.effective: %v not permitted: a thread can make effective only what it is permitted (add them to permitted)",
+			(sets.Effective &^ sets.Permitted).Names())
+	case sets.Inheritable&^sets.Bounding != 0:
+		return Sets{}, container.Errorf(container.StatusRuntimeFailed,
+			"process.capabilities.inheritable: %v not in the bounding set (add them to bounding)",
+			(sets.Inheritable &^ sets.Bounding).Names())
+	case sets.Ambient&^(sets.Permitted&sets.Inheritable) != 0:
+		return Sets{}, container.Errorf(container.StatusRuntimeFailed,
+			"process.capabilities.ambient: %v not both permitted and inheritable: the kernel raises an ambient capability only then",
+			(sets.Ambient &^ (sets.Permitted & sets.Inheritable)).Names())
+	}
+	return sets, nil
+}
+
+// RunCapabilities is the set `run` gives the command: Docker's default,
 // or all with -privileged; then -cap-drop ALL empties it and -cap-add ALL
 // fills it, then the named drops, then the named adds.
-func Capabilities(cfg container.Config) (CapSet, error) {
+func RunCapabilities(cfg container.Config) (CapSet, error) {
 	if cfg.Privileged {
 		return AllCapabilities, nil
 	}

@@ -26,11 +26,15 @@ func TestCapabilities(t *testing.T) {
 	} {
 		got, err := Capabilities(container.Config{CapAdd: tc.add, CapDrop: tc.drop})
 		require.NoError(t, err)
-		assert.Equal(t, tc.want, got.String(), "add %v drop %v", tc.add, tc.drop)
+		assert.Equal(t, tc.want, got.Bounding.String(), "add %v drop %v", tc.add, tc.drop)
+		assert.Equal(t, got.Bounding, got.Permitted)
+		assert.Equal(t, got.Bounding, got.Effective)
+		assert.Zero(t, got.Inheritable, "run empties the inheritable set")
+		assert.Zero(t, got.Ambient, "run empties the ambient set")
 	}
 	all, err := Capabilities(container.Config{Privileged: true, CapDrop: []string{"ALL"}})
 	require.NoError(t, err)
-	assert.Equal(t, AllCapabilities, all)
+	assert.Equal(t, AllCapabilities, all.Bounding)
 	assert.Equal(t, 14, DefaultCapabilities.Count())
 	assert.Len(t, capabilityNames(), unix.CAP_LAST_CAP+1)
 
@@ -38,6 +42,35 @@ func TestCapabilities(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, container.StatusRuntimeFailed, container.StatusOf(err))
 	assert.Contains(t, err.Error(), "-cap-add GODMODE: no such capability; use ALL or one of CHOWN DAC_OVERRIDE")
+}
+
+func TestCapabilitiesFromConfigJSON(t *testing.T) {
+	oci := &container.CapabilitySets{
+		Bounding:    []string{"CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"},
+		Effective:   []string{"CAP_CHOWN", "CAP_KILL"},
+		Permitted:   []string{"CAP_CHOWN", "CAP_KILL"},
+		Inheritable: []string{"CAP_KILL", "CAP_NET_RAW"},
+		Ambient:     []string{"CAP_KILL"},
+	}
+	got, err := Capabilities(container.Config{Capabilities: oci})
+	require.NoError(t, err)
+	assert.Equal(t, Sets{Bounding: 0x2021, Effective: 0x21, Permitted: 0x21, Inheritable: 0x2020, Ambient: 0x20}, got)
+
+	for _, tc := range []struct {
+		sets container.CapabilitySets
+		want string
+	}{
+		{container.CapabilitySets{Bounding: []string{"GODMODE"}}, "process.capabilities.bounding GODMODE: no such capability"},
+		{container.CapabilitySets{Bounding: []string{"ALL"}}, "process.capabilities.bounding: ALL: name each capability"},
+		{container.CapabilitySets{Effective: []string{"CAP_KILL"}}, "process.capabilities.effective: [CAP_KILL] not permitted"},
+		{container.CapabilitySets{Inheritable: []string{"CAP_KILL"}}, "process.capabilities.inheritable: [CAP_KILL] not in the bounding set"},
+		{container.CapabilitySets{Bounding: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}, Ambient: []string{"CAP_KILL"}}, "process.capabilities.ambient: [CAP_KILL] not both permitted and inheritable"},
+	} {
+		_, err := Capabilities(container.Config{Capabilities: &tc.sets})
+		require.Error(t, err)
+		assert.Equal(t, container.StatusRuntimeFailed, container.StatusOf(err))
+		assert.Contains(t, err.Error(), tc.want)
+	}
 }
 
 // refuses reports whether the filter has a rule for call number nr.

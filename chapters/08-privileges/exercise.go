@@ -32,23 +32,27 @@ func restrict(c *container.Container) error {
 	if c.Config.Privileged {
 		return nil
 	}
-	// TODO 4: keep, err := Capabilities(c.Config); DropCapabilities(keep);
+	// TODO 4: sets, err := Capabilities(c.Config); DropCapabilities(sets);
 	// then no_new_privs: unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	// then the filter: InstallFilter(Filter(keep)). In this order: why?
+	// then the filter: InstallFilter(Filter(sets.Bounding)). In this order:
+	// why? But when c.Config.NewPrivileges (a config.json's
+	// noNewPrivileges: false), no no_new_privs: install the filter first,
+	// while the thread still holds CAP_SYS_ADMIN, then drop.
 	return nil
 }
 
-// DropCapabilities leaves this thread only the capabilities in keep.
-func DropCapabilities(keep CapSet) error {
+// DropCapabilities leaves this thread only the capabilities of sets.
+func DropCapabilities(sets Sets) error {
 	// TODO 5:
 	//  a. the bounding set first: for every capability 0..unix.CAP_LAST_CAP
-	//     not in keep, unix.Prctl(unix.PR_CAPBSET_DROP, cap, 0, 0, 0)
+	//     not in sets.Bounding, unix.Prctl(unix.PR_CAPBSET_DROP, cap, 0, 0, 0)
 	//     (EINVAL: the kernel is older than that capability: skip it);
 	//  b. unix.Capget the current sets (header version
 	//     unix.LINUX_CAPABILITY_VERSION_3, two unix.CapUserData: caps
 	//     0-31, then 32-63), keep only what is permitted now, and
-	//     unix.Capset permitted = effective = keep, inheritable empty;
+	//     unix.Capset permitted, effective and inheritable from sets;
 	//  c. clear the ambient set: unix.Prctl(unix.PR_CAP_AMBIENT,
-	//     unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0).
+	//     unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), then raise each of
+	//     sets.Ambient (unix.PR_CAP_AMBIENT_RAISE).
 	return nil
 }

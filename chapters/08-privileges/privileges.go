@@ -13,8 +13,10 @@
 //     (capabilities(7)); the container keeps Docker's 14. The bounding set
 //     (what execve(2) may ever grant again) is cut first, then the
 //     permitted and effective sets (capset(2)); the inheritable and
-//     ambient sets are emptied.
+//     ambient sets are emptied. (A config.json, chapter 11, gives all
+//     five sets itself.)
 //   - no_new_privs (prctl(2)): no execve may grant more, setuid or not.
+//     (A config.json may ask for none: process.noNewPrivileges false.)
 //   - A seccomp filter (seccomp(2)): a BPF program the kernel runs on
 //     every system call, refusing with EPERM those Docker's default profile
 //     refuses (mount, keyctl, finit_module, clone of a user namespace, ...).
@@ -62,45 +64,62 @@ func Confine(c *container.Container) error {
 	return restrict(c)
 }
 
-// restrict cuts this thread's capabilities to the container's set, sets
+// restrict cuts this thread's capabilities to the container's sets, sets
 // no_new_privs, and installs the seccomp filter, in that order: no_new_privs
 // is what lets a thread that just gave up CAP_SYS_ADMIN install a filter,
 // and the filter comes last, once the runtime needs nothing it refuses.
+// A config.json may ask for no no_new_privs (process.noNewPrivileges
+// false): then the kernel takes the filter only from a thread that holds
+// CAP_SYS_ADMIN, so it goes on first, as runc does.
 func restrict(c *container.Container) error {
 	if c.Config.Privileged {
 		return nil
 	}
-	keep, err := Capabilities(c.Config)
+	sets, err := Capabilities(c.Config)
 	if err != nil {
 		return err
 	}
-	c.Trace("prctl(PR_CAPBSET_DROP) each capability not in %x; capset(permitted = effective = %x, inheritable = 0); clear ambient", uint64(keep), uint64(keep))
-	if err := DropCapabilities(keep); err != nil {
+	filter := Filter(sets.Bounding)
+	if c.Config.NewPrivileges {
+		c.Trace("seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, the filter for capabilities %x), while CAP_SYS_ADMIN is held: no no_new_privs", uint64(sets.Bounding))
+		if err := InstallFilter(filter); err != nil {
+			return err
+		}
+		return dropCapabilities(c, sets)
+	}
+	if err := dropCapabilities(c, sets); err != nil {
 		return err
 	}
 	c.Trace("prctl(PR_SET_NO_NEW_PRIVS, 1)")
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
-	c.Trace("seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, the filter for capabilities %x)", uint64(keep))
-	return InstallFilter(Filter(keep))
+	c.Trace("seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, the filter for capabilities %x)", uint64(sets.Bounding))
+	return InstallFilter(filter)
 }
 
-// DropCapabilities leaves this thread only the capabilities in keep.
+func dropCapabilities(c *container.Container, sets Sets) error {
+	c.Trace("prctl(PR_CAPBSET_DROP) each capability not in %x; capset(permitted = %x, effective = %x, inheritable = %x); ambient = %x",
+		uint64(sets.Bounding), uint64(sets.Permitted), uint64(sets.Effective), uint64(sets.Inheritable), uint64(sets.Ambient))
+	return DropCapabilities(sets)
+}
+
+// DropCapabilities leaves this thread only the capabilities of sets.
 //
 // Root's capabilities come back at every execve: the kernel gives a
 // process of UID 0 its bounding set (and its inheritable set) as permitted
 // and effective. So the bounding set is cut first, one prctl per
 // capability; that needs CAP_SETPCAP, which capset then takes away if
-// keep lacks it. Then capset(2) sets this thread's permitted and effective
-// sets to keep and empties its inheritable set, as Docker does since
-// CVE-2022-24769 (an inheritable capability meets a file's inheritable
-// capability at execve and becomes permitted, for any user); root gets its
-// set back from the bounding set anyway. Last, the ambient set (kept across
-// execve for non-root) is cleared.
-func DropCapabilities(keep CapSet) error {
+// the sets lack it. Then capset(2) sets this thread's permitted, effective
+// and inheritable sets. `run` empties the inheritable set, as Docker does
+// since CVE-2022-24769 (an inheritable capability meets a file's
+// inheritable capability at execve and becomes permitted, for any user);
+// root gets its set back from the bounding set anyway. Last, the ambient
+// set (kept across execve for non-root) is cleared, then raised one
+// capability at a time to what sets.Ambient holds.
+func DropCapabilities(sets Sets) error {
 	for cap := 0; cap <= unix.CAP_LAST_CAP; cap++ {
-		if keep.Has(cap) {
+		if sets.Bounding.Has(cap) {
 			continue
 		}
 		err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(cap), 0, 0, 0)
@@ -113,18 +132,29 @@ func DropCapabilities(keep CapSet) error {
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("capget: %w", err)
 	}
-	// A thread cannot give itself what it does not have.
+	// A thread cannot give itself what it does not have (a host may have
+	// taken some from the runtime already, CAP_SYS_RESOURCE in some
+	// sandboxes).
 	have := CapSet(data[0].Permitted) | CapSet(data[1].Permitted)<<32
-	keep &= have
+	permitted, inheritable := sets.Permitted&have, sets.Inheritable&have&sets.Bounding
+	effective, ambient := sets.Effective&permitted, sets.Ambient&permitted&inheritable
 	for i := range data {
-		half := uint32(keep >> (32 * i))
-		data[i] = unix.CapUserData{Effective: half, Permitted: half}
+		half := func(s CapSet) uint32 { return uint32(s >> (32 * i)) }
+		data[i] = unix.CapUserData{Effective: half(effective), Permitted: half(permitted), Inheritable: half(inheritable)}
 	}
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("capset to %s: %w", keep, err)
+		return fmt.Errorf("capset to permitted %s, effective %s, inheritable %s: %w", permitted, effective, inheritable, err)
 	}
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_CAP_AMBIENT_CLEAR_ALL): %w", err)
+	}
+	for cap := 0; cap <= unix.CAP_LAST_CAP; cap++ {
+		if !ambient.Has(cap) {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(cap), 0, 0); err != nil {
+			return fmt.Errorf("prctl(PR_CAP_AMBIENT_RAISE, CAP_%s): %w", capabilityNames()[cap], err)
+		}
 	}
 	return nil
 }

@@ -47,7 +47,13 @@ func LayerDir(store, id string) string { return filepath.Join(store, "containers
 
 // Prepare runs on the host before clone: it makes the container's writable
 // layer, upper/ and work/, and merged/, where the overlay will be mounted.
+// A bundle's container (chapter 11's create) gets none: root.path is its /
+// itself, as the OCI runtime spec and runc have it, and its writes land
+// there, where the caller looks for them.
 func Prepare(c *container.Container) error {
+	if c.Config.Created() {
+		return nil
+	}
 	dir := LayerDir(StoreDir(c), c.ID)
 	// Recorded before it exists: Release removes whatever part of it
 	// was made, should anything below fail.
@@ -132,6 +138,9 @@ func makeLayerDir(c *container.Container, dir string) error {
 // of its own does it, locked and never unlocked, so Go ends the thread
 // with it instead of handing it to other goroutines.
 func Attach(c *container.Container) error {
+	if c.Resources["layer"] == "" { // a bundle's: see Prepare
+		return nil
+	}
 	volumes, err := ParseVolumes(c.Config.Volumes)
 	if err != nil {
 		return err

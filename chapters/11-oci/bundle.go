@@ -49,10 +49,12 @@ func ReadBundle(dir string, cfg *container.Config) error {
 	cfg.Annotations = spec.Annotations
 	p := spec.Process
 	if caps := p.Capabilities; caps != nil {
-		// The bounding set is what execve may ever grant: chapter 08 keeps
-		// exactly that, as -cap-drop ALL then -cap-add each would.
-		cfg.CapDrop, cfg.CapAdd = []string{"ALL"}, caps.Bounding
+		// Chapter 08 sets all five as given (the run flags give one set).
+		cfg.Capabilities = &container.CapabilitySets{Bounding: caps.Bounding, Effective: caps.Effective,
+			Permitted: caps.Permitted, Inheritable: caps.Inheritable, Ambient: caps.Ambient}
 	}
+	// Chapter 08 sets no_new_privs unless config.json says false, as runc.
+	cfg.NewPrivileges = !p.NoNewPrivileges
 	if p.User.UID != 0 || p.User.GID != 0 || len(p.User.AdditionalGids) > 0 || p.User.Umask != nil {
 		cfg.User = &container.User{UID: p.User.UID, GID: p.User.GID, AdditionalGids: p.User.AdditionalGids, Umask: p.User.Umask}
 	}
@@ -92,8 +94,8 @@ func ReadBundle(dir string, cfg *container.Config) error {
 }
 
 // kernelMounts are the mounts every config.json lists and chapter 04 makes
-// with its own options: its proc, /dev tmpfs, devpts, shm and read-only
-// sysfs stand for them. /dev/mqueue and /sys/fs/cgroup are not mounted.
+// with its own options: its proc, /dev tmpfs, devpts, shm, mqueue and
+// read-only sysfs stand for them. /sys/fs/cgroup is not mounted.
 var kernelMounts = []string{"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"}
 
 // namespaces are the namespaces the chapters make. The OCI spec's
@@ -111,9 +113,9 @@ func refuse(spec *specs.Spec) error {
 	case p.Terminal:
 		return fmt.Errorf("process.terminal: a terminal through --console-socket is not supported: run without -t")
 	case p.Capabilities != nil && len(p.Capabilities.Ambient) > 0 && p.User.UID != 0:
-		// Root's execve gets the bounding set anyway; another user would
-		// need the ambient set, which chapter 08 empties.
-		return fmt.Errorf("process.capabilities.ambient: not supported for uid %d (chapter 08 empties the ambient set)", p.User.UID)
+		// Chapter 08 raises the ambient set as root; SwitchUser's setuid
+		// to another user then clears it (and the permitted set).
+		return fmt.Errorf("process.capabilities.ambient: not supported for uid %d (the setuid to it clears them; runc keeps them with PR_SET_KEEPCAPS, this runtime does not)", p.User.UID)
 	case p.ApparmorProfile != "":
 		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not supported", p.ApparmorProfile)
 	case p.SelinuxLabel != "":

@@ -10,6 +10,7 @@ func Chapter() container.Chapter {
 		Capability: "the OCI runtime command line: create, start, state, kill, delete over a bundle",
 		Bundle:     ReadBundle,
 		Attach:     Furnish,
+		Parked:     Mount,
 		Enter:      SwitchUser,
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -16,11 +17,9 @@ import (
 // Furnish runs on the host once the child exists, before it is released:
 // what config.json asks beyond the flags and can be done from outside. The
 // resource limits and OOM score go on the child's process (prlimit(2),
-// /proc/<pid>/oom_score_adj) and execve keeps them. The sysctls and mounts
-// are made from a thread of ours that joins the child's namespaces
-// (setns(2)): the child has not pivoted yet, so its mount namespace still
-// holds the host's paths a bind mount names, and whatever is mounted into
-// the rootfs there goes along with chapter 03's recursive bind of it.
+// /proc/<pid>/oom_score_adj) and execve keeps them. The sysctls are written
+// from a thread of ours that joins the child's network and IPC namespaces
+// (setns(2)). The mounts come later (Mount).
 func Furnish(c *container.Container) error {
 	cfg := c.Config
 	for _, r := range cfg.Rlimits {
@@ -41,9 +40,6 @@ func Furnish(c *container.Container) error {
 		if err := inNamespaces(c, unix.CLONE_NEWNET|unix.CLONE_NEWIPC, func() error { return setSysctls(c) }); err != nil {
 			return err
 		}
-	}
-	if len(cfg.Mounts) > 0 {
-		return inNamespaces(c, unix.CLONE_NEWNS, func() error { return mountAll(c) })
 	}
 	return nil
 }
@@ -109,26 +105,88 @@ func setSysctls(c *container.Container) error {
 	return nil
 }
 
-// mountAll makes config.json's mounts under the rootfs, in the child's
-// mount namespace, which it first makes private, so that nothing reaches
-// the host's.
-func mountAll(c *container.Container) error {
-	c.Trace(`mount("", "/", "", MS_PRIVATE|MS_REC, "")`)
-	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("make the container's / private: %w", err)
+// Mount runs on the host once a created container's child waits at the
+// start gate (Parked): it makes config.json's mounts, in their order, in the
+// child's mount namespace, from a thread of ours that joins it. By then
+// chapter 04 has mounted /proc, /dev and /sys there, so ours come after
+// theirs in the mount table, as the config lists them; and the thread,
+// joined, has the container's / as its root, so a destination (and any
+// link on its way) resolves inside the container, never on the host.
+//
+// A bind mount's source is a host path, out of sight in there: this
+// goroutine, still in the host's mount namespace, clones it as a mount of
+// its own, detached (open_tree(2) with OPEN_TREE_CLONE, AT_RECURSIVE for
+// rbind), and the thread in there attaches it with move_mount(2). Each is
+// cloned when its turn comes: the mount table lists mounts in the order
+// they were made, and a clone is made by open_tree.
+func Mount(c *container.Container) error {
+	if len(c.Config.Mounts) == 0 {
+		return nil
 	}
-	for _, m := range c.Config.Mounts {
-		if err := mountOne(c, m); err != nil {
-			return fmt.Errorf("mounts: %s: %w", m.Destination, err)
+	sources := make(chan container.Mount) // from the thread in there: clone this
+	clones := make(chan int)              // to it: the clone, or -1 if that failed
+	done := make(chan error, 1)
+	go func() {
+		done <- inNamespaces(c, unix.CLONE_NEWNS, func() error {
+			for _, m := range c.Config.Mounts {
+				clone := -1
+				if isBind(m) {
+					sources <- m
+					if clone = <-clones; clone < 0 {
+						return nil // the error is the host side's
+					}
+				}
+				err := mountOne(c, m, clone)
+				if clone >= 0 {
+					unix.Close(clone)
+				}
+				if err != nil {
+					return fmt.Errorf("mounts: %s: %w", m.Destination, err)
+				}
+			}
+			return nil
+		})
+		close(sources)
+	}()
+	var cloneErr error
+	for m := range sources {
+		fd, err := cloneSource(c, m)
+		if err != nil {
+			cloneErr = err
 		}
+		clones <- fd
 	}
-	return nil
+	if err := <-done; err != nil {
+		return err
+	}
+	return cloneErr
 }
 
-func mountOne(c *container.Container, m container.Mount) error {
+// cloneSource is open_tree(2) of a bind mount's source: a detached copy of
+// the mount, which move_mount(2) attaches wherever the caller then is.
+func cloneSource(c *container.Container, m container.Mount) (int, error) {
+	flags, how := uint(unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC), "OPEN_TREE_CLONE"
+	if slices.Contains(m.Options, "rbind") { // the mounts below it too
+		flags, how = flags|unix.AT_RECURSIVE, how+"|AT_RECURSIVE"
+	}
+	c.Trace("open_tree(AT_FDCWD, %q, %s)", m.Source, how)
+	fd, err := unix.OpenTree(unix.AT_FDCWD, m.Source, flags)
+	if err != nil {
+		return -1, fmt.Errorf("mounts: %s: clone the source %s: %w", m.Destination, m.Source, container.UnwrapPath(err))
+	}
+	return fd, nil
+}
+
+// isBind reports whether m is a bind mount: its type or an option says so.
+func isBind(m container.Mount) bool {
+	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
+}
+
+// mountOne makes m at its destination, in the container's mount namespace
+// and root: clone is the detached copy of a bind mount's source, else -1.
+func mountOne(c *container.Container, m container.Mount, clone int) error {
 	var flags, propagate uintptr
 	var data []string
-	bind := m.Type == "bind"
 	for _, o := range m.Options {
 		f, ok := mountOptions[o]
 		switch {
@@ -136,26 +194,15 @@ func mountOne(c *container.Container, m container.Mount) error {
 			propagate = propagation[o]
 		case !ok:
 			data = append(data, o) // key=value: the file system's own
-		case o == "bind" || o == "rbind":
-			bind = true
-			flags |= f
 		default:
 			flags |= f
 		}
 	}
-	// The target lives in the rootfs, a directory of the host's; a link
-	// in it must not lead the mount outside (openat2's RESOLVE_IN_ROOT
-	// would; here a link is refused).
-	// (The root is chapter 10's overlay when that chapter is on: RootDir.)
-	root := c.RootDir()
-	target := filepath.Join(root, m.Destination)
-	if resolved, err := filepath.EvalSymlinks(filepath.Dir(target)); err == nil && !strings.HasPrefix(resolved+"/", root+"/") {
-		return fmt.Errorf("%s leads outside the rootfs (to %s)", filepath.Dir(target), resolved)
-	}
-	if err := mountPoint(m, target, bind); err != nil {
+	target := m.Destination
+	if err := mountPoint(target, clone); err != nil {
 		return err
 	}
-	if err := mountAt(c, m, target, bind, flags, strings.Join(data, ",")); err != nil {
+	if err := mountAt(c, m, target, clone, flags&^(unix.MS_BIND|unix.MS_REC), strings.Join(data, ",")); err != nil {
 		return err
 	}
 	if propagate != 0 {
@@ -167,18 +214,19 @@ func mountOne(c *container.Container, m container.Mount) error {
 	return nil
 }
 
-// mountAt is mount(2) of m on target: a bind, then a remount for its
-// flags (a bind mount takes them only so), or a file system with its data.
-func mountAt(c *container.Container, m container.Mount, target string, bind bool, flags uintptr, data string) error {
-	if bind {
-		c.Trace("mount(%q, %q, \"\", %v, \"\")", m.Source, target, container.MountFlags(flags&(unix.MS_BIND|unix.MS_REC)|unix.MS_BIND))
-		if err := unix.Mount(m.Source, target, "", flags&(unix.MS_BIND|unix.MS_REC)|unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("bind %s: %w", m.Source, err)
+// mountAt attaches a bind mount's clone on target, then remounts it for its
+// flags (a bind mount takes them only so); or mounts a file system there,
+// with its data.
+func mountAt(c *container.Container, m container.Mount, target string, clone int, flags uintptr, data string) error {
+	if clone >= 0 {
+		c.Trace("move_mount(the clone of %q, \"\", AT_FDCWD, %q, MOVE_MOUNT_F_EMPTY_PATH)", m.Source, target)
+		if err := unix.MoveMount(clone, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			return fmt.Errorf("bind %s: move_mount: %w", m.Source, err)
 		}
-		if rest := flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 {
-			c.Trace("mount(\"\", %q, \"\", %v, \"\")", target, container.MountFlags(rest|unix.MS_BIND|unix.MS_REMOUNT))
-			if err := unix.Mount("", target, "", rest|unix.MS_BIND|unix.MS_REMOUNT, ""); err != nil {
-				return fmt.Errorf("remount %v: %w", container.MountFlags(rest), err)
+		if flags != 0 {
+			c.Trace("mount(\"\", %q, \"\", %v, \"\")", target, container.MountFlags(flags|unix.MS_BIND|unix.MS_REMOUNT))
+			if err := unix.Mount("", target, "", flags|unix.MS_BIND|unix.MS_REMOUNT, ""); err != nil {
+				return fmt.Errorf("remount %v: %w", container.MountFlags(flags), err)
 			}
 		}
 		return nil
@@ -190,29 +238,29 @@ func mountAt(c *container.Container, m container.Mount, target string, bind bool
 	return nil
 }
 
-// mountPoint makes the mount's target in the rootfs: a file for a bind of
-// a file, a directory otherwise, as runc does.
-func mountPoint(m container.Mount, target string, bind bool) error {
-	if bind {
-		fi, err := os.Stat(m.Source)
-		if err != nil {
-			return fmt.Errorf("source %s: %w", m.Source, container.UnwrapPath(err))
-		}
-		if !fi.IsDir() {
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_RDONLY, 0o644)
-			if err != nil && !errors.Is(err, unix.EISDIR) {
-				return err
-			}
-			if f != nil {
-				f.Close()
-			}
-			return nil
+// mountPoint makes the mount's target: a file for a bind of a file, a
+// directory otherwise, as runc does.
+func mountPoint(target string, clone int) error {
+	var st unix.Stat_t
+	if clone >= 0 {
+		if err := unix.Fstat(clone, &st); err != nil {
+			return fmt.Errorf("stat the source: %w", err)
 		}
 	}
-	return os.MkdirAll(target, 0o755)
+	if clone < 0 || st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return os.MkdirAll(target, 0o755)
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(target, os.O_CREATE|os.O_RDONLY, 0o644)
+	if err != nil && !errors.Is(err, unix.EISDIR) {
+		return err
+	}
+	if f != nil {
+		f.Close()
+	}
+	return nil
 }
 
 // mountOptions are the options of mount(8) that are mount(2) flags.

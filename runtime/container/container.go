@@ -61,6 +61,8 @@ type Config struct {
 	Rlimits       []Rlimit          // setrlimit(2) values for the command
 	OOMScoreAdj   *int              // /proc/<pid>/oom_score_adj
 	User          *User             // the command's uid and gids; nil: root
+	Capabilities  *CapabilitySets   // process.capabilities; nil: the run flags' sets (chapter 08)
+	NewPrivileges bool              // process.noNewPrivileges false: no_new_privs stays unset (run always sets it)
 	UIDMap        string            // linux.uidMappings as one uid_map line, "0 HOST COUNT"; empty: chapter 09 reads /etc/subuid
 	GIDMap        string            // linux.gidMappings, the same for gid_map and /etc/subgid
 }
@@ -75,6 +77,12 @@ type Mount struct {
 type Rlimit struct {
 	Type       string
 	Hard, Soft uint64
+}
+
+// CapabilitySets are config.json's five capability sets of the command, by
+// name (CAP_CHOWN), as capabilities(7) describes them.
+type CapabilitySets struct {
+	Bounding, Effective, Permitted, Inheritable, Ambient []string
 }
 
 // User is who the command runs as, in numbers: no passwd file is read.
@@ -130,6 +138,7 @@ func (c *Container) Note(line string) { c.notes = append(c.notes, line) }
 //	host:  Prepare ─ clone(CloneFlags) ─ Attach ─ release child ─ wait ─ Exited ─ Release
 //	child:                        (AttachInside) ─ Enter ─ exec(command)
 //	exec:  Join ─ fork+exec(command)        (scratchcontainer exec, into a running one)
+//	create: Prepare ─ clone ─ Attach ─ release child ─ (child: Enter ─ wait at the gate) ─ Parked
 type Chapter struct {
 	Name       string  // the package's name: "uts", "pid", ...
 	Capability string  // one line for the course map
@@ -169,6 +178,11 @@ type Chapter struct {
 	AttachInside func(c *Container) error
 	// Enter runs inside the child, in its new namespaces, before exec.
 	Enter func(c *Container) error
+	// Parked runs on the host for a container `create` made, once its
+	// child waits at the start gate with every Enter done: what must come
+	// after the chapters' own work in the child (chapter 11 mounts
+	// config.json's mounts there, after chapter 04's, in their order).
+	Parked func(c *Container) error
 	// Join runs in `scratchcontainer exec`, on the one locked thread that
 	// then forks the command: it says how to enter what the chapter made
 	// (setns(2) into its namespace, a write into its cgroup, the same

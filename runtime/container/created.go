@@ -80,13 +80,22 @@ func waitStart() error {
 }
 
 // parkCreated ends `create`: the child has reached the start gate (or
-// died on the way, with its reason on stderr). From here the container's
+// died on the way, with its reason on stderr), and the chapters' Parked
+// hooks finish it from the host. From here the container's
 // own PID 1 stands for the runtime in the state file (see parked), and the
 // caller gets its PID in --pid-file.
-func parkCreated(c *Container, cmd *exec.Cmd) error {
+func parkCreated(c *Container, cmd *exec.Cmd, chapters []Chapter) error {
 	var ws unix.WaitStatus
 	if pid, _ := unix.Wait4(c.Pid, &ws, unix.WNOHANG, nil); pid == c.Pid {
 		return Errorf(StatusRuntimeFailed, "create %s: the container's first process exited (status %d) before it was ready to start", c.ID, exitStatusOf(ws))
+	}
+	for i, ch := range chapters {
+		if ch.Parked != nil {
+			c.traceChapter(i, ch)
+			if err := ch.Parked(c); err != nil {
+				return err
+			}
+		}
 	}
 	start, err := startTime(c.Pid)
 	if err != nil {

@@ -215,7 +215,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	sendOrders.Close()
 	fromChild, _ = io.ReadAll(execed) // EOF: the command runs, or the child died
 	if cfg.Created() {
-		if err := parkCreated(c, cmd); err != nil {
+		if err := parkCreated(c, cmd, chapters); err != nil {
 			return fail(err)
 		}
 		created = true
