@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // Config is what the user asked for on the command line.
@@ -118,8 +119,8 @@ type Container struct {
 // A Chapter adds one capability to a container. Each hook is optional and
 // runs at one moment of the lifecycle:
 //
-//	host:  Prepare ─ clone(CloneFlags) ─ Attach ─ release child ─ wait ─ Exited ─ Release
-//	child:                        Enter ─ exec(command)
+//	host:  Prepare ─ Clone ─ clone(CloneFlags) ─ after ─ Attach ─ release child ─ wait ─ Exited ─ Release
+//	child:                                        Enter ─ exec(command)
 //	exec:  Join ─ fork+exec(command)        (scratchcontainer exec, into a running one)
 type Chapter struct {
 	Name       string  // the package's name: "uts", "pid", ...
@@ -148,6 +149,15 @@ type Chapter struct {
 	// Prepare runs on the host before the child exists: check the
 	// config, reserve what the chapter needs.
 	Prepare func(c *Container) error
+	// Clone runs on the host just before clone(2), on the one locked
+	// thread that clones the child: it says where the child is born. It
+	// may set how the child is cloned (attr: clone3's CLONE_INTO_CGROUP),
+	// or move that thread itself, since a child starts where the thread
+	// that cloned it is. It returns what to undo on that thread once the
+	// child exists (or nil), which runs even when the clone failed; the
+	// skeleton checks that the thread ends where it began (see
+	// checkThreadBack).
+	Clone func(c *Container, attr *syscall.SysProcAttr) (after func() error, err error)
 	// Attach runs on the host once the child exists but before it may
 	// run the command: act on it from outside (cgroup, veth, rules).
 	Attach func(c *Container) error

@@ -102,7 +102,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 
 	c.crashPoint("prepared")
 
-	c.traceRuntime("clone(%v) /proc/self/exe child: the child, blocked on fd 3", CloneFlags(cloneFlags))
+	c.traceRuntime("pipe2() twice: fd 3 brings the child its orders, fd 4 closes at its execve")
 	orders, sendOrders, err := os.Pipe()
 	if err != nil {
 		return 0, err
@@ -160,8 +160,12 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start the container's first process: %w", err)
+	if err := clone(c, chapters, cmd, cloneFlags); err != nil {
+		if cmd.Process != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		return 0, err
 	}
 	orders.Close()
 	execWrite.Close()
@@ -234,6 +238,59 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		}
 	}
 	return status, nil
+}
+
+// clone starts the child on this locked thread. The chapters' Clone hooks
+// run first, in course order; once the child exists, or the clone failed,
+// what they did to the thread is undone in reverse order, and the thread
+// must be back where it began (see checkThreadBack). After an error the
+// child may exist: cmd.Process says so.
+func clone(c *Container, chapters []Chapter, cmd *exec.Cmd, cloneFlags uintptr) (err error) {
+	c.traceRuntime("read /proc/thread-self/cgroup: where the cloning thread begins")
+	home, err := threadCgroups()
+	if err != nil {
+		return err
+	}
+	var undo []int // the chapters whose Clone returned an after, in order
+	var afters []func() error
+	defer func() {
+		for j := len(undo) - 1; j >= 0; j-- {
+			i := undo[j]
+			c.traceChapter(i, chapters[i])
+			if aerr := afters[j](); aerr != nil && err == nil {
+				err = fmt.Errorf("chapter %02d-%s, after the clone: %w", i+1, chapters[i].Name, aerr)
+			}
+		}
+		if err == nil {
+			c.traceRuntime("read /proc/thread-self/cgroup: is the cloning thread back where it began?")
+			err = checkThreadBack(home, chapters)
+		}
+	}()
+	for i, ch := range chapters {
+		if ch.Clone == nil {
+			continue
+		}
+		c.traceChapter(i, ch)
+		after, err := ch.Clone(c, cmd.SysProcAttr)
+		if after != nil {
+			undo, afters = append(undo, i), append(afters, after)
+		}
+		if err != nil {
+			return err
+		}
+	}
+
+	// Go clones with clone(2), or with clone3(2) when the child is to be
+	// born in a cgroup (UseCgroupFD).
+	call, flags := "clone", CloneFlags(cloneFlags)
+	if cmd.SysProcAttr.UseCgroupFD {
+		call, flags = "clone3", flags|unix.CLONE_INTO_CGROUP
+	}
+	c.traceRuntime("%s(%v) /proc/self/exe child: the child, blocked on fd 3", call, flags)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the container's first process: %w", err)
+	}
+	return nil
 }
 
 // everyCapability lists capabilities 0 to the last this kernel knows
