@@ -105,7 +105,8 @@ type Container struct {
 	// Started is set by `start`, for a created container (see Config.Created).
 	Started bool `json:",omitempty"`
 	// Resources records what chapters made on the host, as they make it
-	// (e.g. "cgroup", "address"), so a crash loses nothing.
+	// (e.g. "cgroup", "address"), so a crash loses nothing (see Record);
+	// and values the chapters pass on, such as "uid_map" (see Set).
 	Resources map[string]string
 
 	// HostFiles are files a chapter wrote into the state directory for
@@ -251,8 +252,8 @@ func NewID() string {
 }
 
 // RootDir is the directory that becomes the container's /: the rootfs,
-// unless a chapter recorded another in its place as "rootfs" (chapter 10
-// mounts an overlay over the rootfs and records where).
+// unless a chapter set another in its place as "rootfs" (chapter 10
+// mounts an overlay over the rootfs and sets where).
 func (c *Container) RootDir() string {
 	if dir := c.Resources["rootfs"]; dir != "" {
 		return dir
