@@ -251,13 +251,16 @@ func clone(c *Container, chapters []Chapter, cmd *exec.Cmd, cloneFlags uintptr) 
 	if err != nil {
 		return err
 	}
-	var undo []int // the chapters whose Clone returned an after, in order
-	var afters []func() error
+	type undo struct {
+		chapter int
+		after   func() error
+	}
+	var undos []undo // in course order
 	defer func() {
-		for j := len(undo) - 1; j >= 0; j-- {
-			i := undo[j]
+		for j := len(undos) - 1; j >= 0; j-- {
+			i := undos[j].chapter
 			c.traceChapter(i, chapters[i])
-			if aerr := afters[j](); aerr != nil && err == nil {
+			if aerr := undos[j].after(); aerr != nil && err == nil {
 				err = fmt.Errorf("chapter %02d-%s, after the clone: %w", i+1, chapters[i].Name, aerr)
 			}
 		}
@@ -273,7 +276,7 @@ func clone(c *Container, chapters []Chapter, cmd *exec.Cmd, cloneFlags uintptr) 
 		c.traceChapter(i, ch)
 		after, err := ch.Clone(c, cmd.SysProcAttr)
 		if after != nil {
-			undo, afters = append(undo, i), append(afters, after)
+			undos = append(undos, undo{i, after})
 		}
 		if err != nil {
 			return err
