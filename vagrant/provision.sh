@@ -54,7 +54,7 @@ line="cd $PROJECT"
 grep -qxF "$line" "$profile" 2>/dev/null || echo "$line" >>"$profile"
 
 cd "$PROJECT"
-go build -o scratchcontainer .
+CGO_ENABLED=0 go build -o scratchcontainer .
 # The host readiness report: each item ok or what to fix. A box that is not
 # ready still provisions; the report says why.
 ./scratchcontainer check || echo "provision: scratchcontainer check found something to fix (above)" >&2

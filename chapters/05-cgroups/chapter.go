@@ -6,7 +6,7 @@ import (
 	"scratchcontainer/runtime/container"
 )
 
-// Chapter is chapter 05. Create, Join, ExplainOOM and Remove are the
+// Chapter is chapter 05. Create, CloneInto, ExplainOOM and Remove are the
 // chapter's own code: cgroups.go has them, or exercise.go in the workshop.
 // Without root, prepare makes the cgroup only where one is delegated to
 // the user (rootless.go).
@@ -16,7 +16,7 @@ func Chapter() container.Chapter {
 		Capability: "limits: CPU, memory and processes, with cgroup v1 or v2",
 		Flags:      []string{"cpus", "memory", "pids"},
 		Prepare:    prepare,
-		Attach:     Join,
+		Clone:      CloneInto,
 		Exited:     ExplainOOM,
 		Release:    Remove,
 		Join:       JoinExec,

@@ -12,8 +12,9 @@ import (
 	"scratchcontainer/runtime/host"
 )
 
-// A Driver speaks one version of the cgroup file system. Both versions
-// share the rest: cgroup.procs to join, kill(2) and rmdir(2) to leave.
+// A Driver speaks one version of the cgroup file system: the files it
+// makes and reads. Being born inside differs too (see CloneInto); leaving,
+// kill(2) and rmdir(2), does not.
 type Driver interface {
 	// Dirs are the cgroup scratchcontainer/<id>: one directory per
 	// controller on v1, a single one on v2.

@@ -10,6 +10,7 @@ package cgroups
 
 import (
 	"errors"
+	"syscall"
 
 	"scratchcontainer/runtime/container"
 )
@@ -23,11 +24,19 @@ func Create(c *container.Container) error {
 	return errors.New("chapter 05 exercise: Create is not written yet (chapters/05-cgroups/exercise.go)")
 }
 
-// Join runs on the host once the child exists, before it is released.
-func Join(c *container.Container) error {
-	// TODO: write c.Pid into cgroup.procs of every directory of
-	// c.Resources["cgroup"] (space-separated).
-	return nil
+// CloneInto runs on the host just before the clone, on the thread that
+// clones the child: make the child be born inside the cgroup.
+func CloneInto(c *container.Container, attr *syscall.SysProcAttr) (after func() error, err error) {
+	// TODO: dirs := strings.Fields(c.Resources["cgroup"]).
+	// cgroup v2 (host.DetectCgroupMode() == host.CgroupV2): open dirs[0]
+	// with unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, set
+	// attr.UseCgroupFD = true and attr.CgroupFD = fd (Go then clones with
+	// clone3 and CLONE_INTO_CGROUP); return a function that closes the fd.
+	// cgroup v1: home, err := threadCgroups(dirs) (where this thread is
+	// now); write "0" into the tasks file of every directory of dirs (this
+	// thread alone moves in, and its child will be born there); return a
+	// function that writes "0" into the tasks file of every home directory.
+	return nil, nil
 }
 
 // ExplainOOM runs on the host after the command exited.

@@ -10,14 +10,26 @@ import (
 )
 
 // Inspect shows, for `scratchcontainer inspect`, the container's cgroup:
-// its directories, and each limit and usage file as the kernel reads it.
+// its directories, the processes in it (PID 1, born there, and what it
+// forked; no thread of the runtime), and each limit and usage file as the
+// kernel reads it.
 func Inspect(c *container.Container) []container.Fact {
 	if c.Rootless && c.Resources["cgroup"] == "" {
 		return []container.Fact{{Name: "cgroup", Value: "none: run without root, and no cgroup v2 subtree delegated (no limits)"}}
 	}
 	var facts []container.Fact
-	for _, dir := range strings.Fields(c.Resources["cgroup"]) {
+	dirs := strings.Fields(c.Resources["cgroup"])
+	for _, dir := range dirs {
 		facts = append(facts, container.Fact{Name: "cgroup", Value: dir})
+	}
+	if len(dirs) > 0 {
+		procs := filepath.Join(dirs[0], "cgroup.procs")
+		b, err := os.ReadFile(procs)
+		value := strings.Join(strings.Fields(string(b)), " ")
+		if err != nil {
+			value = "unreadable: " + err.Error()
+		}
+		facts = append(facts, container.Fact{Name: "cgroup.procs", Value: value, Source: procs})
 	}
 	d, err := Detect()
 	if err != nil {

@@ -2,8 +2,11 @@ package cgroups
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"scratchcontainer/runtime/container"
 )
@@ -11,7 +14,7 @@ import (
 // V1 drives cgroup v1: each controller is a hierarchy of its own, mounted
 // at Root/<controller>, so the container's cgroup is one directory per
 // controller: cpu/scratchcontainer/<id>, memory/scratchcontainer/<id>,
-// pids/scratchcontainer/<id>. A process is moved into each one by one.
+// pids/scratchcontainer/<id>. A thread joins each one by one.
 type V1 struct{ Root string }
 
 // Dirs are Root/{cpu,memory,pids}/scratchcontainer/<id>.
@@ -84,4 +87,39 @@ func (v V1) Files(id string) []string {
 func (v V1) OOMKills(id string) (int, error) {
 	n, _, err := readKey(filepath.Join(v.dir("memory", id), "memory.oom_control"), "oom_kill")
 	return n, err
+}
+
+// threadCgroups returns, for each v1 cgroup directory in dirs
+// (Root/<controller>/scratchcontainer/<id>), the directory of the same
+// hierarchy that the calling thread is in now: where CloneInto's thread
+// steps back to.
+func threadCgroups(dirs []string) ([]string, error) {
+	b, err := os.ReadFile("/proc/thread-self/cgroup")
+	if err != nil {
+		return nil, fmt.Errorf("read the cloning thread's cgroups: %w", err)
+	}
+	return sameHierarchy(string(b), dirs)
+}
+
+// sameHierarchy reads /proc/<pid>/cgroup's lines, "ID:controllers:/path"
+// ("4:memory:/user.slice", "1:cpu,cpuacct:/"), and finds for each directory
+// in dirs the path its hierarchy (Root/<controller>) gives there.
+func sameHierarchy(procCgroup string, dirs []string) ([]string, error) {
+	var same []string
+	for _, dir := range dirs {
+		hierarchy := filepath.Dir(filepath.Dir(dir)) // Root/cpu of Root/cpu/scratchcontainer/<id>
+		controller := filepath.Base(hierarchy)
+		found := false
+		for _, line := range strings.Split(procCgroup, "\n") {
+			f := strings.SplitN(line, ":", 3)
+			if len(f) == 3 && slices.Contains(strings.Split(f[1], ","), controller) {
+				same, found = append(same, filepath.Join(hierarchy, f[2])), true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("/proc/thread-self/cgroup has no %s hierarchy, which %s belongs to", controller, dir)
+		}
+	}
+	return same, nil
 }

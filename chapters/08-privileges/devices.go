@@ -58,7 +58,8 @@ const devicesV1Root = "/sys/fs/cgroup/devices"
 // made the container's cgroup. On cgroup v1 it makes the container's
 // directory in the devices hierarchy and writes the allow-list there; it
 // adds the directory to chapter 05's list (Resources "cgroup"), so that
-// chapter 05 moves the child in, `exec` joins it, and Release removes it.
+// the child is born in it (chapter 05's CloneInto), `exec` joins it, and
+// Release removes it.
 // On cgroup v2 there is no devices file: the kernel asks a BPF program
 // attached to the cgroup instead (deviceProgram).
 func LimitDevices(c *container.Container) error {

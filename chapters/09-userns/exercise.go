@@ -3,7 +3,7 @@
 // Exercise for chapter 09: read README.md, write the TODOs, and run
 // `make chapter N=09` until it passes. (userns.go is the reference answer;
 // chapter.go plugs your code into the runtime.) Given: the ranges from
-// /etc/subuid (subid.go: Prepare records them as c.Resources["uid_map"] and
+// /etc/subuid (subid.go: Prepare sets them as c.Resources["uid_map"] and
 // ["gid_map"]) and the idmapped rootfs (idmap.go: MountRootfs).
 
 package userns

@@ -32,7 +32,7 @@ type Range struct {
 func (r Range) String() string { return fmt.Sprintf("%d %d %d", r.Inside, r.Outside, r.Count) }
 
 // Prepare runs on the host before clone: it picks the host IDs the
-// container's root and its 65535 other IDs become, and records them as
+// container's root and its 65535 other IDs become, and sets them as
 // "uid_map" and "gid_map". Chapters 03 and 04 read "uid_map" to know they
 // run in a user namespace.
 //
@@ -53,9 +53,7 @@ func Prepare(c *container.Container) error {
 			}
 			line = r.String()
 		}
-		if err := c.Record(m.key, line); err != nil {
-			return err
-		}
+		c.Set(m.key, line)
 	}
 	return reachable(c)
 }

@@ -129,7 +129,7 @@ func makeLayerDir(c *container.Container, dir string) error {
 
 // Attach runs on the host once the child exists, blocked: it mounts the
 // overlay on merged/ and binds the volumes into it, inside the child's mount
-// namespace, then records merged/ as the directory chapter 03's pivot_root
+// namespace, then sets merged/ as the directory chapter 03's pivot_root
 // enters (container.RootDir). Made there, the mounts are never in the
 // host's mount table, and they go with the namespace when the container
 // exits; the host still sees upper/, where the changes live.
@@ -159,7 +159,8 @@ func Attach(c *container.Container) error {
 	if err := <-done; err != nil {
 		return err
 	}
-	return c.Record("rootfs", merged)
+	c.Set("rootfs", merged)
+	return nil
 }
 
 // mountInChild enters the child's mount namespace on this thread and

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // Config is what the user asked for on the command line.
@@ -115,7 +116,8 @@ type Container struct {
 	// Started is set by `start`, for a created container (see Config.Created).
 	Started bool `json:",omitempty"`
 	// Resources records what chapters made on the host, as they make it
-	// (e.g. "cgroup", "address"), so a crash loses nothing.
+	// (e.g. "cgroup", "address"), so a crash loses nothing (see Record);
+	// and values the chapters pass on, such as "uid_map" (see Set).
 	Resources map[string]string
 
 	// HostFiles are files a chapter wrote into the state directory for
@@ -135,8 +137,8 @@ func (c *Container) Note(line string) { c.notes = append(c.notes, line) }
 // A Chapter adds one capability to a container. Each hook is optional and
 // runs at one moment of the lifecycle:
 //
-//	host:  Prepare ─ clone(CloneFlags) ─ Attach ─ release child ─ wait ─ Exited ─ Release
-//	child:                        (AttachInside) ─ Enter ─ exec(command)
+//	host:  Prepare ─ Clone ─ clone(CloneFlags) ─ after ─ Attach ─ release child ─ wait ─ Exited ─ Release
+//	child:                                        (AttachInside) ─ Enter ─ exec(command)
 //	exec:  Join ─ fork+exec(command)        (scratchcontainer exec, into a running one)
 //	create: Prepare ─ clone ─ Attach ─ release child ─ (child: Enter ─ wait at the gate) ─ Parked
 type Chapter struct {
@@ -166,6 +168,15 @@ type Chapter struct {
 	// Prepare runs on the host before the child exists: check the
 	// config, reserve what the chapter needs.
 	Prepare func(c *Container) error
+	// Clone runs on the host just before clone(2), on the one locked
+	// thread that clones the child: it says where the child is born. It
+	// may set how the child is cloned (attr: clone3's CLONE_INTO_CGROUP),
+	// or move that thread itself, since a child starts where the thread
+	// that cloned it is. It returns what to undo on that thread once the
+	// child exists (or nil), which runs even when the clone failed; the
+	// skeleton checks that the thread ends where it began (see
+	// checkThreadBack).
+	Clone func(c *Container, attr *syscall.SysProcAttr) (after func() error, err error)
 	// Attach runs on the host once the child exists but before it may
 	// run the command: act on it from outside (cgroup, veth, rules).
 	Attach func(c *Container) error
@@ -271,8 +282,8 @@ func NewID() string {
 }
 
 // RootDir is the directory that becomes the container's /: the rootfs,
-// unless a chapter recorded another in its place as "rootfs" (chapter 10
-// mounts an overlay over the rootfs and records where).
+// unless a chapter set another in its place as "rootfs" (chapter 10
+// mounts an overlay over the rootfs and sets where).
 func (c *Container) RootDir() string {
 	if dir := c.Resources["rootfs"]; dir != "" {
 		return dir

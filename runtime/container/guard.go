@@ -3,6 +3,7 @@ package container
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -43,4 +44,42 @@ func cloneFlagName(ns string) string {
 		return "CLONE_NEW" + strings.ToUpper(ns)
 	}
 	return "the clone flag of the " + ns + " namespace"
+}
+
+// threadCgroups reads /proc/thread-self/cgroup: the cgroups of the calling
+// thread, one line per hierarchy.
+func threadCgroups() (string, error) {
+	b, err := os.ReadFile("/proc/thread-self/cgroup")
+	if err != nil {
+		return "", fmt.Errorf("read the cloning thread's cgroups: %w", err)
+	}
+	return string(b), nil
+}
+
+// checkThreadBack is the guard after the clone. A Clone hook may move the
+// cloning thread (a child is born in the cgroups of the thread that cloned
+// it), and what it returns must move the thread back: else the runtime's
+// own thread would stay inside the container's limits, in the cgroup that
+// Release kills and removes.
+func checkThreadBack(home string, chapters []Chapter) error {
+	now, err := threadCgroups()
+	if err != nil {
+		return err
+	}
+	if now == home {
+		return nil
+	}
+	var moved, hooks []string
+	for _, line := range strings.Split(now, "\n") {
+		if !slices.Contains(strings.Split(home, "\n"), line) {
+			moved = append(moved, line)
+		}
+	}
+	for i, ch := range chapters {
+		if ch.Clone != nil {
+			hooks = append(hooks, fmt.Sprintf("%02d-%s", i+1, ch.Name))
+		}
+	}
+	return fmt.Errorf("the cloning thread is not back in its cgroups after the clone, but in %s: what each Clone hook (%s) returns must move it back",
+		strings.Join(moved, " "), strings.Join(hooks, ", "))
 }

@@ -113,7 +113,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	}
 	c.crashPoint("prepared")
 
-	c.traceRuntime("clone(%v) /proc/self/exe child: the child, blocked on fd 3", CloneFlags(cloneFlags))
+	c.traceRuntime("pipe2() twice: fd 3 brings the child its orders, fd 4 closes at its execve")
 	orders, sendOrders, err := os.Pipe()
 	if err != nil {
 		return 0, err
@@ -171,8 +171,12 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start the container's first process: %w", err)
+	if err := clone(c, chapters, cmd, cloneFlags); err != nil {
+		if cmd.Process != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		return 0, err
 	}
 	orders.Close()
 	execWrite.Close()
@@ -267,6 +271,62 @@ func checkRootless(c *Container, chapters []Chapter) error {
 		why = "-privileged turns it off"
 	}
 	return Errorf(StatusRuntimeFailed, "run without root: the container needs a user namespace of its own, and %s; or run as root (sudo)", why)
+}
+
+// clone starts the child on this locked thread. The chapters' Clone hooks
+// run first, in course order; once the child exists, or the clone failed,
+// what they did to the thread is undone in reverse order, and the thread
+// must be back where it began (see checkThreadBack). After an error the
+// child may exist: cmd.Process says so.
+func clone(c *Container, chapters []Chapter, cmd *exec.Cmd, cloneFlags uintptr) (err error) {
+	c.traceRuntime("read /proc/thread-self/cgroup: where the cloning thread begins")
+	home, err := threadCgroups()
+	if err != nil {
+		return err
+	}
+	type undo struct {
+		chapter int
+		after   func() error
+	}
+	var undos []undo // in course order
+	defer func() {
+		for j := len(undos) - 1; j >= 0; j-- {
+			i := undos[j].chapter
+			c.traceChapter(i, chapters[i])
+			if aerr := undos[j].after(); aerr != nil && err == nil {
+				err = fmt.Errorf("chapter %02d-%s, after the clone: %w", i+1, chapters[i].Name, aerr)
+			}
+		}
+		if err == nil {
+			c.traceRuntime("read /proc/thread-self/cgroup: is the cloning thread back where it began?")
+			err = checkThreadBack(home, chapters)
+		}
+	}()
+	for i, ch := range chapters {
+		if ch.Clone == nil {
+			continue
+		}
+		c.traceChapter(i, ch)
+		after, err := ch.Clone(c, cmd.SysProcAttr)
+		if after != nil {
+			undos = append(undos, undo{i, after})
+		}
+		if err != nil {
+			return err
+		}
+	}
+
+	// Go clones with clone(2), or with clone3(2) when the child is to be
+	// born in a cgroup (UseCgroupFD).
+	call, flags := "clone", CloneFlags(cloneFlags)
+	if cmd.SysProcAttr.UseCgroupFD {
+		call, flags = "clone3", flags|unix.CLONE_INTO_CGROUP
+	}
+	c.traceRuntime("%s(%v) /proc/self/exe child: the child, blocked on fd 3", call, flags)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the container's first process: %w", err)
+	}
+	return nil
 }
 
 // everyCapability lists capabilities 0 to the last this kernel knows

@@ -103,6 +103,20 @@ func (c *Container) Record(key, value string) error {
 	return c.Save()
 }
 
+// Set keeps a value for the chapters after this one and for the child (the
+// user namespace's maps, the directory that becomes /), in Resources as
+// Record does. Unlike Record it does not write the state file at once: the
+// value names nothing on the host that gc would have to release, and the
+// next Record or Save takes it along. (The state file is on disk where /run
+// is not a tmpfs: each write costs a few tenths of a millisecond.)
+func (c *Container) Set(key, value string) {
+	if c.Resources == nil {
+		c.Resources = map[string]string{}
+	}
+	c.Resources[key] = value
+	c.Trace("%s = %s, for the chapters after this one and the child", key, value)
+}
+
 // removeState removes the state directory.
 func (c *Container) removeState() error { return os.RemoveAll(c.StateDir()) }
 
