@@ -19,7 +19,7 @@ func Inspect(c *container.Container) []container.Fact {
 	for _, dir := range strings.Fields(c.Resources["cgroup"]) {
 		facts = append(facts, container.Fact{Name: "cgroup", Value: dir})
 	}
-	d, err := Detect()
+	d, err := driverOf(c)
 	if err != nil {
 		return append(facts, container.Fact{Name: "driver", Value: err.Error()})
 	}
