@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -71,6 +72,7 @@ func Main(m *testing.M, course []container.Chapter) {
 	testscript.Main(m, map[string]func(){
 		"scratchcontainer": func() { os.Exit(cli.Main(os.Args, withoutCloneFlags(course))) },
 		"incgroup":         inCgroup,
+		"withtun":          withTun,
 	})
 }
 
@@ -443,6 +445,51 @@ func inCgroup() {
 	os.Exit(127)
 }
 
+// withTun is the program `withtun COMMAND [ARGS...]`: it executes COMMAND
+// where an ordinary user may open /dev/net/tun, as on a Debian host, whose
+// udev makes it 0666 (pasta, -net pasta, needs it). A host that keeps it
+// root's (0600; some sandboxes do) is not changed: COMMAND runs in a mount
+// namespace of its own, with a 0666 node of the same device mounted over
+// the host's, and the namespace goes when COMMAND and its children exit.
+func withTun() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: withtun COMMAND [ARGS...]")
+		os.Exit(2)
+	}
+	const tun = "/dev/net/tun"
+	fail := func(err error) {
+		fmt.Fprintf(os.Stderr, "withtun: %v\n", err)
+		os.Exit(1)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(tun, &st); err != nil {
+		fail(err)
+	}
+	if st.Mode&0o666 != 0o666 {
+		runtime.LockOSThread() // the mount namespace is this thread's, which execs
+		node := filepath.Join(os.TempDir(), fmt.Sprintf("scratchcontainer-tun-%d", os.Getpid()))
+		steps := []func() error{
+			func() error { return unix.Unshare(unix.CLONE_NEWNS) },
+			func() error { return unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "") },
+			func() error { return unix.Mknod(node, unix.S_IFCHR|0o666, int(st.Rdev)) },
+			func() error { return unix.Chmod(node, 0o666) }, // past the umask
+			func() error { return unix.Mount(node, tun, "", unix.MS_BIND, "") },
+			func() error { return unix.Unlink(node) }, // the mount holds it
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				unix.Unlink(node)
+				fail(err)
+			}
+		}
+	}
+	path, err := exec.LookPath(os.Args[1])
+	if err == nil {
+		err = unix.Exec(path, os.Args[1:], os.Environ())
+	}
+	fail(fmt.Errorf("%s: %w", os.Args[1], err))
+}
+
 // FirstUnnamedUID is the first uid from 4242 on that /etc/passwd (or any
 // name service) does not name: an ordinary user that owns nothing on the
 // host.
@@ -712,7 +759,7 @@ func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 
 // nothingleft ID | @FILE: nothing on the host names container ID any more
 // (or any of the IDs listed in FILE): no state directory, cgroup, veth,
-// iptables rule or mount.
+// iptables rule, mount or process.
 func cmdNothingLeft(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: nothingleft ID|@FILE")
@@ -786,6 +833,14 @@ func nothingLeft(ts *testscript.TestScript, id string) {
 	}
 	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), id) {
 		left = append(left, "a mount naming "+id)
+	}
+	// A helper the runtime started (pasta, -net pasta) names the
+	// container's state directory on its command line.
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, file := range cmdlines {
+		if b, err := os.ReadFile(file); err == nil && strings.Contains(string(b), id) {
+			left = append(left, "process "+filepath.Base(filepath.Dir(file))+": "+strings.ReplaceAll(string(b), "\x00", " "))
+		}
 	}
 	if len(left) > 0 {
 		ts.Fatalf("container %s left: %s", id, strings.Join(left, ", "))
