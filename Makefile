@@ -6,8 +6,9 @@ ROOTFS := $(BUILD)/rootfs
 DEBIAN_ROOTFS := $(BUILD)/rootfs-debian
 BIN := ./scratchcontainer
 # Debian packages the tests and the demo need; ruby and shellcheck lint the
-# lab and the scripts (make lint-lab). make vm-test adds VM_DEBS.
-DEBS := busybox-static iptables iproute2 kmod ruby shellcheck uidmap
+# lab and the scripts (make lint-lab); uidmap (newuidmap) and passt (pasta)
+# serve the runs without root. make vm-test adds VM_DEBS.
+DEBS := busybox-static iptables iproute2 kmod ruby shellcheck uidmap passt
 VM_DEBS := qemu-system-x86 cpio
 N ?= 01
 

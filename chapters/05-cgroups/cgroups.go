@@ -136,7 +136,7 @@ func ExplainOOM(c *container.Container, status int) int {
 	if status != StatusOOM {
 		return status
 	}
-	d, err := Detect()
+	d, err := driverOf(c) // Detect's, or the user's delegated subtree's (rootless.go)
 	if err != nil {
 		return status
 	}

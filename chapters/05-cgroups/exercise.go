@@ -42,7 +42,8 @@ func CloneInto(c *container.Container, attr *syscall.SysProcAttr) (after func() 
 // ExplainOOM runs on the host after the command exited.
 func ExplainOOM(c *container.Container, status int) int {
 	// TODO: if status is StatusOOM (the command died of SIGKILL) and the
-	// driver's OOMKills(c.ID) is above 0, print
+	// driver's OOMKills(c.ID) is above 0 (driverOf(c): Detect's driver, or
+	// the one of a cgroup delegated to a user without root), print
 	// "scratchcontainer: out of memory: the container hit its memory limit of 48 MiB (-memory)"
 	// on stderr (FormatSize helps) and return StatusOOM.
 	return status

@@ -31,7 +31,7 @@ func Inspect(c *container.Container) []container.Fact {
 		}
 		facts = append(facts, container.Fact{Name: "cgroup.procs", Value: value, Source: procs})
 	}
-	d, err := Detect()
+	d, err := driverOf(c)
 	if err != nil {
 		return append(facts, container.Fact{Name: "driver", Value: err.Error()})
 	}

@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"path/filepath"
 	"strings"
 
 	"scratchcontainer/runtime/container"
@@ -50,4 +51,15 @@ func limitFlag(cfg container.Config) string {
 		}
 	}
 	return ""
+}
+
+// driverOf is the driver of container c's cgroup: Detect's, or, for a run
+// without root, the v2 driver rooted at the subtree delegated to the user,
+// which the recorded directory names (<delegated>/scratchcontainer/<id>).
+func driverOf(c *container.Container) (Driver, error) {
+	dirs := strings.Fields(c.Resources["cgroup"])
+	if !c.Rootless || len(dirs) != 1 {
+		return Detect()
+	}
+	return V2{Root: filepath.Dir(filepath.Dir(dirs[0]))}, nil
 }

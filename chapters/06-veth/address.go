@@ -25,8 +25,8 @@ func HostLink(id string) string { return "sc-" + container.ShortID(id) }
 // two runtimes starting together would both see N free. A container whose
 // runtime died still holds its N until gc releases it.
 func ReserveAddress(c *container.Container) error {
-	if c.Config.Net == "none" {
-		return nil
+	if c.Config.Net != "veth" {
+		return nil // none and pasta take no address of the pool
 	}
 	c.Trace("flock %s/address.lock", container.StateRoot)
 	unlock, err := container.Lock("address.lock")

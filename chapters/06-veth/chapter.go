@@ -5,7 +5,9 @@ import "scratchcontainer/runtime/container"
 // Chapter is chapter 06. cloneFlags, Connect, ConfigureInside and
 // Disconnect are the chapter's own code: veth.go has them, or exercise.go
 // in the workshop. names.go gives the container its /etc/hosts,
-// /etc/hostname and /etc/resolv.conf around them (Prepare, enter).
+// /etc/hostname and /etc/resolv.conf around them (Prepare, enter);
+// pasta.go is -net pasta, the network of a run without root (attach,
+// release).
 func Chapter() container.Chapter {
 	return container.Chapter{
 		Name:       "veth",
@@ -14,9 +16,9 @@ func Chapter() container.Chapter {
 		Namespaces: []string{"net"},
 		Flags:      []string{"dns"},
 		Prepare:    Prepare,
-		Attach:     Connect,
+		Attach:     attach,
 		Enter:      enter,
-		Release:    Disconnect,
+		Release:    release,
 		Join:       JoinNet,
 		Inspect:    Inspect,
 	}

@@ -38,7 +38,7 @@ func Connect(c *container.Container) error {
 // ConfigureInside runs in the child, in its new network namespace.
 func ConfigureInside(c *container.Container) error {
 	// TODO: lo up (netlink.LinkByName, netlink.LinkSetUp); with -net none
-	// that is all. Otherwise eth0 gets the address (the second result of
+	// (and -net pasta, whose eth0 pasta configures) that is all. Otherwise eth0 gets the address (the second result of
 	// addresses(c)), goes up, and a default route via the gateway:
 	// netlink.RouteAdd(&netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: gateway.IP}).
 	return nil

@@ -25,6 +25,9 @@ func Inspect(c *container.Container) []container.Fact {
 	if c.Config.Net == "none" {
 		return append(facts, container.Fact{Name: "network", Value: "none: lo only"})
 	}
+	if c.Config.Net == Pasta {
+		return append(facts, container.Fact{Name: "network", Value: "pasta, PID " + c.Resources["pasta"] + ": user-mode, the host's sockets carry the container's connections", Source: "state.json"})
+	}
 	facts = append(facts, container.Fact{Name: "address", Value: c.Resources["address"], Source: "state.json"})
 	name := HostLink(c.ID)
 	facts = append(facts, linkFact(netlink.LinkByName, netlink.AddrList, name, "host end"))

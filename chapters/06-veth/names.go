@@ -46,12 +46,17 @@ func Prepare(c *container.Container) error {
 		// No -net: what a run as root would get (veth) needs root, so
 		// the container gets only lo, and the user is told why.
 		c.Config.Net = "none"
-		c.Note("the container's network is -net none (only lo): without root, a veth pair and NAT cannot be made")
+		c.Note("the container's network is -net none (only lo): without root, a veth pair and NAT cannot be made (-net pasta is a network without root)")
 	}
-	if c.Rootless && c.Config.Net != "none" {
+	if c.Rootless && c.Config.Net == "veth" {
 		// The host's end of the pair, its address and the NAT rules are
 		// the host's, which only root may change.
-		return container.Errorf(container.StatusRuntimeFailed, "-net %s needs root: the host's end of the veth pair and its NAT rules are the host's to change: use -net none (only lo), or run as root (sudo)", c.Config.Net)
+		return container.Errorf(container.StatusRuntimeFailed, "-net veth needs root: the host's end of the veth pair and its NAT rules are the host's to change: use -net pasta (a network without root) or -net none (only lo), or run as root (sudo)")
+	}
+	if c.Config.Net == Pasta {
+		if err := preparePasta(c); err != nil {
+			return err
+		}
 	}
 	if err := ReserveAddress(c); err != nil {
 		return err

@@ -84,7 +84,8 @@ func Connect(c *container.Container) error {
 
 // ConfigureInside runs in the child, in its new network namespace, before
 // exec: lo up, then eth0 gets its address and the default route via the
-// host's end. With -net none, lo is all there is.
+// host's end. With -net none, lo is all there is; -net pasta's eth0 is
+// pasta's to configure.
 func ConfigureInside(c *container.Container) error {
 	c.Trace("netlink: RTM_GETLINK lo")
 	lo, err := netlink.LinkByName("lo")
@@ -95,8 +96,8 @@ func ConfigureInside(c *container.Container) error {
 	if err := netlink.LinkSetUp(lo); err != nil {
 		return fmt.Errorf("set lo up in the container: %w", err)
 	}
-	if c.Config.Net == "none" {
-		return nil
+	if c.Config.Net != "veth" {
+		return nil // none: lo is all; pasta configured eth0 from outside (pasta.go)
 	}
 	gateway, inside, err := addresses(c)
 	if err != nil {

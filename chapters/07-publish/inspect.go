@@ -23,6 +23,9 @@ func Inspect(c *container.Container) []container.Fact {
 	for _, p := range ports {
 		facts = append(facts, container.Fact{Name: "published", Value: p.String(), Source: "state.json"})
 	}
+	if c.Config.Net == veth.Pasta {
+		return append(facts, container.Fact{Name: "by", Value: "pasta " + c.Resources[veth.PastaPorts] + " (no iptables rule)", Source: "state.json"})
+	}
 	localnet := filepath.Join("/proc/sys/net/ipv4/conf", veth.HostLink(c.ID), "route_localnet")
 	b, _ := os.ReadFile(localnet)
 	facts = append(facts, container.Fact{Name: "route_localnet", Value: strings.TrimSpace(string(b)), Source: localnet})

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	veth "scratchcontainer/chapters/06-veth"
 	"scratchcontainer/runtime/container"
 )
 
@@ -129,8 +130,8 @@ func ReservePorts(c *container.Container) error {
 	if len(c.Config.Publish) == 0 {
 		return nil
 	}
-	if c.Rootless {
-		return container.Errorf(container.StatusRuntimeFailed, "-publish %s needs root: it is iptables rules on the host, and a veth pair to reach: run as root (sudo)", c.Config.Publish[0])
+	if c.Rootless && c.Config.Net != veth.Pasta {
+		return container.Errorf(container.StatusRuntimeFailed, "-publish %s needs root: it is iptables rules on the host, and a veth pair to reach: use -net pasta (ports without root), or run as root (sudo)", c.Config.Publish[0])
 	}
 	if c.Config.Net == "none" {
 		return container.Errorf(container.StatusRuntimeFailed, "-publish needs the container's network: drop -net none")
@@ -168,7 +169,13 @@ func ReservePorts(c *container.Container) error {
 		}
 		specs = append(specs, p.String())
 	}
-	return c.Record("ports", strings.Join(specs, " "))
+	if err := c.Record("ports", strings.Join(specs, " ")); err != nil {
+		return err
+	}
+	if c.Config.Net == veth.Pasta {
+		return c.Record(veth.PastaPorts, pastaOptions(ports)) // pasta.go
+	}
+	return nil
 }
 
 // publishedBy is the ID of the container that publishes p's host port, if

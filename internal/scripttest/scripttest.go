@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -70,6 +71,8 @@ func Main(m *testing.M, course []container.Chapter) {
 	}
 	testscript.Main(m, map[string]func(){
 		"scratchcontainer": func() { os.Exit(cli.Main(os.Args, withoutCloneFlags(course))) },
+		"incgroup":         inCgroup,
+		"withtun":          withTun,
 	})
 }
 
@@ -248,6 +251,7 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"gone":         cmdGone,
 		"waitchild":    cmdWaitchild,
 		"unprivileged": cmdUnprivileged,
+		"delegate":     cmdDelegate,
 	}
 }
 
@@ -360,6 +364,130 @@ func addUser(ts *testscript.TestScript) (uid, gid int) {
 	}
 	ts.Setenv("SUBID", fmt.Sprint(first))
 	return uid, gid
+}
+
+// delegate: give the script's ordinary user (unprivileged) a cgroup v2
+// subtree of its own, as systemd delegates user@UID.service: $DELEGATED, a
+// directory under the cgroup root that the user owns with its
+// cgroup.procs, cgroup.subtree_control and cgroup.threads, the controllers
+// cpu, memory and pids enabled down to it; and in it the leaf
+// $USERCGROUP, the user's own, where its processes live (`incgroup
+// $USERCGROUP COMMAND` starts one there). When the script ends, whatever
+// is left in the subtree is killed and its directories removed.
+func cmdDelegate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: delegate")
+	}
+	var uid, gid int
+	if _, err := fmt.Sscan(ts.Getenv("USERID")+" "+ts.Getenv("GROUPID"), &uid, &gid); err != nil {
+		ts.Fatalf("delegate: no $USERID: run unprivileged first")
+	}
+	if host.DetectCgroupMode() != host.CgroupV2 {
+		ts.Fatalf("delegate: cgroup v1 delegates nothing: use [cgroup2]")
+	}
+	top := filepath.Join(cgroups.Root, "sc-"+ts.Getenv("NAME")+".delegated")
+	leaf := filepath.Join(top, "user")
+	ts.Check(os.WriteFile(filepath.Join(cgroups.Root, "cgroup.subtree_control"), []byte("+cpu +memory +pids"), 0o644))
+	ts.Check(os.Mkdir(top, 0o755))
+	ts.Defer(func() { removeTree(top) })
+	ts.Check(os.Mkdir(leaf, 0o755))
+	for _, dir := range []string{top, leaf} {
+		for _, file := range []string{"", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"} {
+			ts.Check(os.Chown(filepath.Join(dir, file), uid, gid))
+		}
+	}
+	ts.Setenv("DELEGATED", top)
+	ts.Setenv("USERCGROUP", leaf)
+}
+
+// removeTree kills the processes of every cgroup under dir and removes the
+// directories, deepest first.
+func removeTree(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			removeTree(filepath.Join(dir, e.Name()))
+		}
+	}
+	for try := 0; try < 100; try++ {
+		b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		for _, f := range strings.Fields(string(b)) {
+			var pid int
+			fmt.Sscan(f, &pid)
+			unix.Kill(pid, unix.SIGKILL)
+		}
+		if err := unix.Rmdir(dir); err == nil || errors.Is(err, unix.ENOENT) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// inCgroup is the program `incgroup DIR COMMAND [ARGS...]`: it moves itself
+// into the cgroup v2 directory DIR and executes COMMAND there, so that
+// COMMAND, and all it starts, lives in DIR, as a user's shell lives in its
+// session's cgroup.
+func inCgroup() {
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, "usage: incgroup DIR COMMAND [ARGS...]")
+		os.Exit(2)
+	}
+	procs := filepath.Join(os.Args[1], "cgroup.procs")
+	if err := os.WriteFile(procs, []byte(fmt.Sprint(os.Getpid())), 0o644); err != nil {
+		fmt.Fprintf(os.Stderr, "incgroup: %v\n", err)
+		os.Exit(1)
+	}
+	path, err := exec.LookPath(os.Args[2])
+	if err == nil {
+		err = unix.Exec(path, os.Args[2:], os.Environ())
+	}
+	fmt.Fprintf(os.Stderr, "incgroup: %s: %v\n", os.Args[2], err)
+	os.Exit(127)
+}
+
+// withTun is the program `withtun COMMAND [ARGS...]`: it executes COMMAND
+// where an ordinary user may open /dev/net/tun, as on a Debian host, whose
+// udev makes it 0666 (pasta, -net pasta, needs it). A host that keeps it
+// root's (0600; some sandboxes do) is not changed: COMMAND runs in a mount
+// namespace of its own, with a 0666 node of the same device mounted over
+// the host's, and the namespace goes when COMMAND and its children exit.
+func withTun() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: withtun COMMAND [ARGS...]")
+		os.Exit(2)
+	}
+	const tun = "/dev/net/tun"
+	fail := func(err error) {
+		fmt.Fprintf(os.Stderr, "withtun: %v\n", err)
+		os.Exit(1)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(tun, &st); err != nil {
+		fail(err)
+	}
+	if st.Mode&0o666 != 0o666 {
+		runtime.LockOSThread() // the mount namespace is this thread's, which execs
+		node := filepath.Join(os.TempDir(), fmt.Sprintf("scratchcontainer-tun-%d", os.Getpid()))
+		steps := []func() error{
+			func() error { return unix.Unshare(unix.CLONE_NEWNS) },
+			func() error { return unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "") },
+			func() error { return unix.Mknod(node, unix.S_IFCHR|0o666, int(st.Rdev)) },
+			func() error { return unix.Chmod(node, 0o666) }, // past the umask
+			func() error { return unix.Mount(node, tun, "", unix.MS_BIND, "") },
+			func() error { return unix.Unlink(node) }, // the mount holds it
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				unix.Unlink(node)
+				fail(err)
+			}
+		}
+	}
+	path, err := exec.LookPath(os.Args[1])
+	if err == nil {
+		err = unix.Exec(path, os.Args[1:], os.Environ())
+	}
+	fail(fmt.Errorf("%s: %w", os.Args[1], err))
 }
 
 // FirstUnnamedUID is the first uid from 4242 on that /etc/passwd (or any
@@ -631,7 +759,7 @@ func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 
 // nothingleft ID | @FILE: nothing on the host names container ID any more
 // (or any of the IDs listed in FILE): no state directory, cgroup, veth,
-// iptables rule or mount.
+// iptables rule, mount or process.
 func cmdNothingLeft(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: nothingleft ID|@FILE")
@@ -663,7 +791,11 @@ func nothingLeft(ts *testscript.TestScript, id string) {
 	if err != nil {
 		ts.Fatalf("nothingleft: cannot look for cgroups: %v", err)
 	}
-	for _, dir := range d.Dirs(id) {
+	dirs := d.Dirs(id)
+	if delegated := ts.Getenv("DELEGATED"); delegated != "" { // the user's subtree (delegate)
+		dirs = append(dirs, cgroups.V2{Root: delegated}.Dirs(id)...)
+	}
+	for _, dir := range dirs {
 		if _, err := os.Stat(dir); err == nil {
 			left = append(left, dir)
 		}
@@ -701,6 +833,14 @@ func nothingLeft(ts *testscript.TestScript, id string) {
 	}
 	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), id) {
 		left = append(left, "a mount naming "+id)
+	}
+	// A helper the runtime started (pasta, -net pasta) names the
+	// container's state directory on its command line.
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, file := range cmdlines {
+		if b, err := os.ReadFile(file); err == nil && strings.Contains(string(b), id) {
+			left = append(left, "process "+filepath.Base(filepath.Dir(file))+": "+strings.ReplaceAll(string(b), "\x00", " "))
+		}
 	}
 	if len(left) > 0 {
 		ts.Fatalf("container %s left: %s", id, strings.Join(left, ", "))

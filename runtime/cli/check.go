@@ -201,7 +201,16 @@ func checkRootless(out io.Writer) error {
 	overlay := major > 5 || major == 5 && minor >= 11
 	report(overlay, "overlay", fmt.Sprintf("Linux %s: overlayfs in a user namespace needs 5.11 or later (chapter 10's layer; else -chapter 9)", release))
 
-	report(false, "network", "-net veth and -publish need root (a veth pair, iptables): -net none, only lo, is the default without root")
+	report(false, "network", "-net veth needs root (a veth pair, iptables): -net none, only lo, is the default without root")
+	pasta, err := exec.LookPath("pasta")
+	switch {
+	case err != nil:
+		report(false, "pasta", "pasta is not installed (apt-get install passt): no -net pasta, so no network or -publish without root")
+	case unix.Access("/dev/net/tun", unix.R_OK|unix.W_OK) != nil:
+		report(false, "pasta", pasta+" is there, but /dev/net/tun is not yours to open (as root: chmod 0666 /dev/net/tun, as Debian's udev has it): no -net pasta")
+	default:
+		report(true, "pasta", pasta+" and /dev/net/tun: -net pasta gives the container a network, and -publish, without root")
+	}
 	report(false, "exec", "exec needs root (Go cannot setns(2) into a user namespace); nsenter --preserve-credentials can, unconfined")
 	if userns != nil {
 		return container.Errorf(1, "check: no user namespace for uid %d: nothing can run without root", uid)

@@ -181,7 +181,7 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 	fs.StringVar(&cfg.CPUs, "cpus", "", "`N` CPUs, decimal (default: 20% of the host's CPUs)")
 	fs.StringVar(&cfg.Memory, "memory", "", "memory limit `SIZE`, bytes or with k/m/g suffix (default 2g)")
 	fs.StringVar(&cfg.Pids, "pids", "", "most `N` processes in the container (default 1024)")
-	fs.StringVar(&cfg.Net, "net", "veth", "network: `veth|none`")
+	fs.StringVar(&cfg.Net, "net", "veth", "network: `veth|pasta|none`")
 	fs.Var(&publish, "publish", "publish `[hostIP:]hostPort:containerPort[/tcp|/udp]`, repeatable")
 	fs.Var(&publish, "p", "short for -publish")
 	fs.Var(&dns, "dns", "nameserver `IP` for the container's /etc/resolv.conf, repeatable (default: the host's)")
@@ -215,8 +215,8 @@ func parseRun(args []string, course []container.Chapter) (container.Config, erro
 		return cfg, usageError("run: -chapter %d: there are chapters 1 to %d", cfg.Chapters, chapters)
 	case cfg.Dir != "" && !filepath.IsAbs(cfg.Dir):
 		return cfg, usageError("run: -w %s: the working directory must be absolute, e.g. /%s", cfg.Dir, cfg.Dir)
-	case cfg.Net != "veth" && cfg.Net != "none":
-		return cfg, usageError("run: -net %s: use veth or none", cfg.Net)
+	case cfg.Net != "veth" && cfg.Net != "none" && cfg.Net != "pasta":
+		return cfg, usageError("run: -net %s: use veth, pasta or none", cfg.Net)
 	case cfg.UserNS != "" && cfg.UserNS != "host":
 		return cfg, usageError("run: -userns %s: the only value is host (no user namespace); leave it out for one of the container's own", cfg.UserNS)
 	}

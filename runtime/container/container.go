@@ -29,7 +29,7 @@ type Config struct {
 	CPUs     string   // -cpus as given; empty: the default
 	Memory   string   // -memory as given; empty: the default
 	Pids     string   // -pids as given; empty: the default
-	Net      string   // "veth" or "none"
+	Net      string   // "veth", "pasta" or "none"
 	Publish  []string // -publish specs as given: [hostIP:]hostPort:containerPort[/proto]
 	DNS      []string // -dns nameservers as given; empty: the host's
 	Init     bool     // run a minimal init as PID 1 in front of the command

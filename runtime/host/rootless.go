@@ -57,7 +57,8 @@ func contains(list []string, s string) bool {
 // write, as systemd chowns user@<uid>.service's (the kernel's
 // Documentation/admin-guide/cgroup-v2.rst, "Delegation"). It must hold no
 // process: the caller's own cgroup does, and may hand no controller down
-// (no internal processes). Empty, with the reason, if there is none.
+// (no internal processes), and offer the controllers cpu, memory and pids.
+// Empty, with the reason, if there is none.
 func DelegatedCgroup() (dir, why string) {
 	const root = "/sys/fs/cgroup"
 	if mode := DetectCgroupMode(); mode != CgroupV2 {
@@ -79,6 +80,17 @@ func DelegatedCgroup() (dir, why string) {
 		return "", fmt.Sprintf("your cgroup %s is not yours (systemd-run --user --scope gives you one that is)", own)
 	case dir == filepath.Join(root, own):
 		return "", fmt.Sprintf("your cgroup %s holds your own processes, so it may hand no controller down (systemd-run --user --scope)", own)
+	}
+	// Only what the parent enabled in its cgroup.subtree_control reaches
+	// the subtree (systemd: Delegate=cpu memory pids).
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	if err != nil {
+		return "", fmt.Sprintf("read the controllers of %s: %v", dir, err)
+	}
+	for _, need := range []string{"cpu", "memory", "pids"} {
+		if !contains(strings.Fields(string(b)), need) {
+			return "", fmt.Sprintf("the cgroup %s delegated to you has no %s controller (its cgroup.controllers: %q; systemd: Delegate=cpu memory pids)", dir, need, strings.TrimSpace(string(b)))
+		}
 	}
 	return dir, ""
 }
