@@ -53,9 +53,11 @@ import (
 )
 
 // Create runs on the host before the child exists: it reads the limits
-// from the flags, makes the cgroup scratchcontainer/<id> and writes the
-// limits into it. It records the directories first, so that gc finds them
-// even if the runtime dies halfway.
+// from the flags, makes the cgroup at Path(c), scratchcontainer/<id>
+// unless config.json names another, and writes the limits into it. It
+// records the directories first, and the ancestors that are the
+// container's to remove, so that gc finds them even if the runtime dies
+// halfway.
 func Create(c *container.Container) error {
 	l, err := ParseLimits(c.Config)
 	if err != nil {
@@ -66,10 +68,12 @@ func Create(c *container.Container) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Record("cgroup", strings.Join(d.Dirs(c.ID), " ")); err != nil {
+	path := Path(c)
+	dirs := d.Dirs(path)
+	if err := record(c, dirs, ancestors(dirs, path)); err != nil {
 		return err
 	}
-	return d.Create(c, l)
+	return d.Create(c, path, l)
 }
 
 // CloneInto runs on the host just before the clone, on the thread that
@@ -140,7 +144,7 @@ func ExplainOOM(c *container.Container, status int) int {
 	if err != nil {
 		return status
 	}
-	if n, err := d.OOMKills(c.ID); err != nil || n == 0 {
+	if n, err := d.OOMKills(Path(c)); err != nil || n == 0 {
 		return status
 	}
 	limit := c.Config.Memory
@@ -153,10 +157,11 @@ func ExplainOOM(c *container.Container, status int) int {
 
 // Remove runs on the host after exit, and from gc with only the saved
 // state: it kills whatever is still in the cgroup, then removes its
-// directories. A cgroup that still holds a task cannot be removed (EBUSY),
-// and the kernel needs a moment after the last task died to let go of it, so
-// rmdir is retried briefly. Directories already gone are fine: Remove may
-// run twice.
+// directories, then the ancestors Create recorded as the container's own
+// (see ancestors), deepest first: never one it did not make. A cgroup that
+// still holds a task cannot be removed (EBUSY), and the kernel needs a
+// moment after the last task died to let go of it, so rmdir is retried
+// briefly. Directories already gone are fine: Remove may run twice.
 func Remove(c *container.Container) error {
 	var errs []error
 	for _, dir := range strings.Fields(c.Resources["cgroup"]) {
@@ -165,17 +170,19 @@ func Remove(c *container.Container) error {
 			errs = append(errs, err)
 		}
 	}
+	for _, dir := range strings.Fields(c.Resources["cgroup-ancestors"]) {
+		c.Trace("rmdir %s", dir)
+		unix.Rmdir(dir) // EBUSY while another container's cgroup is in it: fine
+	}
 	return errors.Join(errs...)
 }
 
-// removeCgroup kills the tasks of one cgroup directory and removes it, then
-// removes its parent scratchcontainer/ if no other container uses it.
+// removeCgroup kills the tasks of one cgroup directory and removes it.
 func removeCgroup(dir string) error {
 	var err error
 	for try := 0; try < 100; try++ {
 		killAll(dir)
 		if err = unix.Rmdir(dir); err == nil || errors.Is(err, unix.ENOENT) {
-			unix.Rmdir(filepath.Dir(dir)) // EBUSY while other containers run: fine
 			return nil
 		}
 		if !errors.Is(err, unix.EBUSY) {

@@ -16,16 +16,43 @@ import (
 // makes and reads. Being born inside differs too (see CloneInto); leaving,
 // kill(2) and rmdir(2), does not.
 type Driver interface {
-	// Dirs are the cgroup scratchcontainer/<id>: one directory per
-	// controller on v1, a single one on v2.
-	Dirs(id string) []string
-	// Create makes container c's directories and writes the limits into them.
-	Create(c *container.Container, l Limits) error
+	// Dirs are the cgroup path (see Path) below the root: one directory
+	// per controller on v1, a single one on v2.
+	Dirs(path string) []string
+	// Create makes container c's directories at path, with their missing
+	// ancestors, and writes the limits into them.
+	Create(c *container.Container, path string, l Limits) error
 	// OOMKills is how many processes the kernel killed in the cgroup
 	// because it hit its memory limit.
-	OOMKills(id string) (int, error)
+	OOMKills(path string) (int, error)
 	// Files are the files that hold the limits and the usage, for inspect.
-	Files(id string) []string
+	Files(path string) []string
+}
+
+// Path is container c's cgroup below the cgroup root: scratchcontainer/<id>,
+// or, for a container `create` made (chapter 11), config.json's
+// linux.cgroupsPath, "/a/b" and "a/b" alike below the root, as runc's
+// cgroupfs driver takes it. Cleaned below "/", no ".." climbs out of it.
+func Path(c *container.Container) string {
+	if c.Config.CgroupsPath == "" {
+		return "scratchcontainer/" + c.ID
+	}
+	return strings.TrimPrefix(filepath.Join("/", c.Config.CgroupsPath), "/")
+}
+
+// checkPath refuses a linux.cgroupsPath no cgroupfs path stands for: the
+// systemd driver's "slice:prefix:name", and the root cgroup itself.
+func checkPath(c *container.Container) error {
+	given := c.Config.CgroupsPath
+	switch {
+	case given == "":
+		return nil
+	case strings.Contains(given, ":"):
+		return fmt.Errorf("linux.cgroupsPath %q: the systemd cgroup driver is not supported: use cgroup_manager = \"cgroupfs\" (podman --cgroup-manager cgroupfs)", given)
+	case Path(c) == "":
+		return fmt.Errorf("linux.cgroupsPath %q is the root cgroup: name a cgroup below it (/a/b)", given)
+	}
+	return nil
 }
 
 // Root is where the cgroup file systems are mounted.
@@ -82,32 +109,81 @@ func readKey(path, key string) (value int, ok bool, err error) {
 	return 0, false, nil
 }
 
-// makeCgroup makes the cgroup dir (if need be) and its parent
-// scratchcontainer/, and
-// runs parentReady on the parent in between (v2 enables controllers there).
-// The last container to leave removes scratchcontainer/ (see
-// removeCgroup); if that happens between our two mkdirs, we start again.
-func makeCgroup(dir string, parentReady func(parent string) error) error {
-	parent := filepath.Dir(dir)
-	var err error
-	for try := 0; try < 3; try++ {
-		if err = os.Mkdir(parent, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("mkdir %s: %w", parent, container.UnwrapPath(err))
-		}
-		if parentReady != nil {
-			if err = parentReady(parent); err != nil {
-				if errors.Is(err, os.ErrNotExist) {
-					continue
-				}
-				return err
+// ancestors are the directories between the cgroup root and each of dirs
+// (path below it) that are the container's to remove after it (see
+// Remove): those that do not exist yet, which Create is about to make, and
+// never one the host or the caller made; and scratchcontainer/, the
+// runtime's own, which the last container to leave removes. Deepest first,
+// the order Remove takes them in.
+func ancestors(dirs []string, path string) []string {
+	var own []string
+	for _, dir := range dirs {
+		root := strings.TrimSuffix(dir, "/"+path)
+		for a := filepath.Dir(dir); a != root; a = filepath.Dir(a) {
+			if _, err := os.Stat(a); err != nil || a == filepath.Join(root, "scratchcontainer") {
+				own = append(own, a)
 			}
 		}
-		if err = os.Mkdir(dir, 0o755); err == nil || !errors.Is(err, os.ErrNotExist) {
+	}
+	return own
+}
+
+// record adds, in c's state, dirs to its cgroup directories and ancestors
+// to the ancestors that are its to remove, before they are made: Remove,
+// exec and CloneInto read them there, and gc does too if the runtime dies
+// halfway. Chapter 08 adds the devices hierarchy's (MakeIn).
+func record(c *container.Container, dirs, ancestors []string) error {
+	if c.Resources == nil {
+		c.Resources = map[string]string{}
+	}
+	add := func(key string, more []string) string {
+		return strings.TrimSpace(c.Resources[key] + " " + strings.Join(more, " "))
+	}
+	c.Resources["cgroup-ancestors"] = add("cgroup-ancestors", ancestors)
+	return c.Record("cgroup", add("cgroup", dirs))
+}
+
+// makeCgroup makes the cgroup path below root (a hierarchy's mount point,
+// or a subtree delegated to the user), each missing ancestor first, from
+// the root down, and runs ready (if not nil) on the root and on each
+// ancestor before it makes the next directory: v2 enables the controllers
+// there. Another container's Remove may remove an ancestor between two of
+// our mkdirs: then we start again.
+func makeCgroup(root, path string, ready func(dir string) error) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = mkdirs(root, path, ready); !errors.Is(err, os.ErrNotExist) {
 			break
 		}
 	}
-	if err != nil && !errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("mkdir %s: %w", dir, container.UnwrapPath(err))
+	return err
+}
+
+// mkdirs is one try of makeCgroup.
+func mkdirs(root, path string, ready func(dir string) error) error {
+	dir := root
+	for _, part := range strings.Split(path, "/") {
+		if ready != nil {
+			if err := ready(dir); err != nil {
+				return err
+			}
+		}
+		dir = filepath.Join(dir, part)
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("mkdir %s: %w", dir, container.UnwrapPath(err))
+		}
 	}
 	return nil
+}
+
+// MakeIn makes container c's cgroup in one more v1 hierarchy, root
+// (chapter 08's devices), and records it beside the others: the child is
+// born in it too (CloneInto), exec joins it, Remove removes it.
+func MakeIn(c *container.Container, root string) (dir string, err error) {
+	path := Path(c)
+	dir = filepath.Join(root, path)
+	if err := record(c, []string{dir}, ancestors([]string{dir}, path)); err != nil {
+		return "", err
+	}
+	return dir, makeCgroup(root, path, nil)
 }

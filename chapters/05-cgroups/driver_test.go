@@ -41,13 +41,13 @@ func TestV1Create(t *testing.T) {
 	}
 	fakeKernel(t, filepath.Join(root, "memory/scratchcontainer/abc"), "memory.memsw.limit_in_bytes")
 	v1 := cgroups.V1{Root: root}
-	require.NoError(t, v1.Create(&container.Container{ID: "abc"}, limits))
+	require.NoError(t, v1.Create(&container.Container{ID: "abc"}, "scratchcontainer/abc", limits))
 
 	assert.Equal(t, []string{
 		filepath.Join(root, "cpu/scratchcontainer/abc"),
 		filepath.Join(root, "memory/scratchcontainer/abc"),
 		filepath.Join(root, "pids/scratchcontainer/abc"),
-	}, v1.Dirs("abc"))
+	}, v1.Dirs("scratchcontainer/abc"))
 	for file, want := range map[string]string{
 		"cpu/scratchcontainer/abc/cpu.cfs_period_us":              "100000",
 		"cpu/scratchcontainer/abc/cpu.cfs_quota_us":               "40000",
@@ -64,14 +64,14 @@ func TestV1WithoutSwapAccounting(t *testing.T) {
 	for _, ctrl := range []string{"cpu", "memory", "pids"} {
 		fakeKernel(t, filepath.Join(root, ctrl))
 	}
-	require.NoError(t, cgroups.V1{Root: root}.Create(&container.Container{ID: "abc"}, limits))
+	require.NoError(t, cgroups.V1{Root: root}.Create(&container.Container{ID: "abc"}, "scratchcontainer/abc", limits))
 	assert.NoFileExists(t, filepath.Join(root, "memory/scratchcontainer/abc/memory.memsw.limit_in_bytes"))
 }
 
 func TestV1MissingController(t *testing.T) {
 	root := t.TempDir()
 	fakeKernel(t, filepath.Join(root, "cpu"))
-	err := cgroups.V1{Root: root}.Create(&container.Container{ID: "abc"}, limits)
+	err := cgroups.V1{Root: root}.Create(&container.Container{ID: "abc"}, "scratchcontainer/abc", limits)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "mkdir "+filepath.Join(root, "memory/scratchcontainer"))
 }
@@ -82,7 +82,7 @@ func TestV1OOMKills(t *testing.T) {
 	dir := filepath.Join(root, "memory/scratchcontainer/abc")
 	fakeKernel(t, dir)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "memory.oom_control"), []byte("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n"), 0o644))
-	n, err := v1.OOMKills("abc")
+	n, err := v1.OOMKills("scratchcontainer/abc")
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 
@@ -90,7 +90,7 @@ func TestV1OOMKills(t *testing.T) {
 	// a failcnt (page-cache reclaim at the limit counts there too).
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "memory.oom_control"), []byte("oom_kill_disable 0\nunder_oom 0\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "memory.failcnt"), []byte("37\n"), 0o644))
-	n, err = v1.OOMKills("abc")
+	n, err = v1.OOMKills("scratchcontainer/abc")
 	require.NoError(t, err)
 	assert.Equal(t, 0, n)
 }
@@ -99,9 +99,9 @@ func TestV2Create(t *testing.T) {
 	root := t.TempDir()
 	fakeKernel(t, filepath.Join(root, "scratchcontainer/abc"), "memory.swap.max")
 	v2 := cgroups.V2{Root: root}
-	require.NoError(t, v2.Create(&container.Container{ID: "abc"}, limits))
+	require.NoError(t, v2.Create(&container.Container{ID: "abc"}, "scratchcontainer/abc", limits))
 
-	assert.Equal(t, []string{filepath.Join(root, "scratchcontainer/abc")}, v2.Dirs("abc"))
+	assert.Equal(t, []string{filepath.Join(root, "scratchcontainer/abc")}, v2.Dirs("scratchcontainer/abc"))
 	for file, want := range map[string]string{
 		"cgroup.subtree_control":                  "+cpu +memory +pids",
 		"scratchcontainer/cgroup.subtree_control": "+cpu +memory +pids",
@@ -121,7 +121,7 @@ func TestV2OOMKills(t *testing.T) {
 	dir := filepath.Join(root, "scratchcontainer/abc")
 	fakeKernel(t, dir)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "memory.events"), []byte("low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\noom_group_kill 0\n"), 0o644))
-	n, err := cgroups.V2{Root: root}.OOMKills("abc")
+	n, err := cgroups.V2{Root: root}.OOMKills("scratchcontainer/abc")
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 }
@@ -141,8 +141,8 @@ func TestDetect(t *testing.T) {
 func TestRemoveIsIdempotent(t *testing.T) {
 	root := t.TempDir()
 	v2 := cgroups.V2{Root: root}
-	require.NoError(t, v2.Create(&container.Container{ID: "abc"}, limits))
-	c := &container.Container{ID: "abc", Resources: map[string]string{"cgroup": v2.Dirs("abc")[0]}}
+	require.NoError(t, v2.Create(&container.Container{ID: "abc"}, "scratchcontainer/abc", limits))
+	c := &container.Container{ID: "abc", Resources: map[string]string{"cgroup": v2.Dirs("scratchcontainer/abc")[0]}}
 	// In a temp dir, the kernel's files are plain files: remove them as
 	// rmdir on a cgroup would.
 	for _, f := range []string{"cpu.max", "memory.max", "pids.max"} {
@@ -151,4 +151,42 @@ func TestRemoveIsIdempotent(t *testing.T) {
 	require.NoError(t, cgroups.Remove(c))
 	assert.NoDirExists(t, filepath.Join(root, "scratchcontainer/abc"))
 	require.NoError(t, cgroups.Remove(c), "a second Remove (gc) finds nothing and is fine")
+}
+
+func TestPath(t *testing.T) {
+	for given, want := range map[string]string{
+		"":                 "scratchcontainer/abc",
+		"/sc-test/ctr":     "sc-test/ctr",
+		"sc-test/ctr":      "sc-test/ctr",
+		"/../a/./b//ctr/":  "a/b/ctr",
+		"/libpod_parent/x": "libpod_parent/x",
+	} {
+		c := &container.Container{ID: "abc", Config: container.Config{CgroupsPath: given}}
+		assert.Equal(t, want, cgroups.Path(c), given)
+	}
+}
+
+func TestV2CreateNested(t *testing.T) {
+	root := t.TempDir()
+	fakeKernel(t, filepath.Join(root, "made-by-caller"))
+	v2 := cgroups.V2{Root: root}
+	require.NoError(t, v2.Create(&container.Container{ID: "abc"}, "made-by-caller/new/ctr", limits))
+	// The controllers are enabled from the root down to the container's
+	// parent, each before its child is made.
+	for _, dir := range []string{".", "made-by-caller", "made-by-caller/new"} {
+		assert.Equal(t, "+cpu +memory +pids", read(t, filepath.Join(root, dir, "cgroup.subtree_control")), dir)
+	}
+	assert.Equal(t, "1024", read(t, filepath.Join(root, "made-by-caller/new/ctr/pids.max")))
+}
+
+func TestRemoveOnlyItsAncestors(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "made-by-caller/new/ctr"), 0o755))
+	c := &container.Container{ID: "abc", Resources: map[string]string{
+		"cgroup":           filepath.Join(root, "made-by-caller/new/ctr"),
+		"cgroup-ancestors": filepath.Join(root, "made-by-caller/new"),
+	}}
+	require.NoError(t, cgroups.Remove(c))
+	assert.NoDirExists(t, filepath.Join(root, "made-by-caller/new"))
+	assert.DirExists(t, filepath.Join(root, "made-by-caller"), "not the container's: it was there before")
 }

@@ -18,9 +18,11 @@ import (
 // Create runs on the host before the child exists.
 func Create(c *container.Container) error {
 	// TODO: l, err := ParseLimits(c.Config); d, err := Detect();
-	// record the directories first, so gc finds them:
-	//   c.Record("cgroup", strings.Join(d.Dirs(c.ID), " "))
-	// then d.Create(c, l) makes them and writes the limits.
+	// path := Path(c) (scratchcontainer/<id>, or config.json's
+	// cgroupsPath); record the directories and the ancestors that will be
+	// the container's to remove first, so gc finds them:
+	//   dirs := d.Dirs(path); record(c, dirs, ancestors(dirs, path))
+	// then d.Create(c, path, l) makes them and writes the limits.
 	return errors.New("chapter 05 exercise: Create is not written yet (chapters/05-cgroups/exercise.go)")
 }
 
@@ -42,7 +44,7 @@ func CloneInto(c *container.Container, attr *syscall.SysProcAttr) (after func() 
 // ExplainOOM runs on the host after the command exited.
 func ExplainOOM(c *container.Container, status int) int {
 	// TODO: if status is StatusOOM (the command died of SIGKILL) and the
-	// driver's OOMKills(c.ID) is above 0 (driverOf(c): Detect's driver, or
+	// driver's OOMKills(Path(c)) is above 0 (driverOf(c): Detect's driver, or
 	// the one of a cgroup delegated to a user without root), print
 	// "scratchcontainer: out of memory: the container hit its memory limit of 48 MiB (-memory)"
 	// on stderr (FormatSize helps) and return StatusOOM.
@@ -54,5 +56,7 @@ func Remove(c *container.Container) error {
 	// TODO: for each directory of c.Resources["cgroup"]: SIGKILL every PID
 	// in its cgroup.procs, then rmdir it, retrying briefly while the kernel
 	// answers EBUSY; a directory already gone is fine (Remove may run twice).
+	// Then rmdir each of c.Resources["cgroup-ancestors"], in that order
+	// (deepest first); EBUSY means another container's cgroup is in it: fine.
 	return nil
 }

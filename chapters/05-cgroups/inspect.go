@@ -36,7 +36,7 @@ func Inspect(c *container.Container) []container.Fact {
 		return append(facts, container.Fact{Name: "driver", Value: err.Error()})
 	}
 	values := map[string]int64{}
-	for _, path := range d.Files(c.ID) {
+	for _, path := range d.Files(Path(c)) {
 		b, err := os.ReadFile(path)
 		value := strings.TrimSpace(string(b))
 		if err != nil {

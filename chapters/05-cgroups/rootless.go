@@ -1,7 +1,6 @@
 package cgroups
 
 import (
-	"path/filepath"
 	"strings"
 
 	"scratchcontainer/runtime/container"
@@ -20,6 +19,9 @@ import (
 // prepare runs on the host before the clone: Create, or for a run
 // without root, the same in the subtree delegated to the user.
 func prepare(c *container.Container) error {
+	if err := checkPath(c); err != nil {
+		return err
+	}
 	if !c.Rootless {
 		return Create(c)
 	}
@@ -35,11 +37,12 @@ func prepare(c *container.Container) error {
 	if err != nil {
 		return err
 	}
-	d := V2{Root: delegated}
-	if err := c.Record("cgroup", strings.Join(d.Dirs(c.ID), " ")); err != nil {
+	d, path := V2{Root: delegated}, Path(c)
+	dirs := d.Dirs(path)
+	if err := record(c, dirs, ancestors(dirs, path)); err != nil {
 		return err
 	}
-	return d.Create(c, l)
+	return d.Create(c, path, l)
 }
 
 // limitFlag is the first limit flag given, with its value ("-memory 64m"),
@@ -55,11 +58,11 @@ func limitFlag(cfg container.Config) string {
 
 // driverOf is the driver of container c's cgroup: Detect's, or, for a run
 // without root, the v2 driver rooted at the subtree delegated to the user,
-// which the recorded directory names (<delegated>/scratchcontainer/<id>).
+// which the recorded directory names (<delegated>/<path>).
 func driverOf(c *container.Container) (Driver, error) {
 	dirs := strings.Fields(c.Resources["cgroup"])
 	if !c.Rootless || len(dirs) != 1 {
 		return Detect()
 	}
-	return V2{Root: filepath.Dir(filepath.Dir(dirs[0]))}, nil
+	return V2{Root: strings.TrimSuffix(dirs[0], "/"+Path(c))}, nil
 }

@@ -13,20 +13,21 @@ import (
 
 // V1 drives cgroup v1: each controller is a hierarchy of its own, mounted
 // at Root/<controller>, so the container's cgroup is one directory per
-// controller: cpu/scratchcontainer/<id>, memory/scratchcontainer/<id>,
-// pids/scratchcontainer/<id>. A thread joins each one by one.
+// controller: cpu/<path>, memory/<path>, pids/<path>, where path is
+// scratchcontainer/<id> (see Path). A thread joins each one by one.
 type V1 struct{ Root string }
 
-// Dirs are Root/{cpu,memory,pids}/scratchcontainer/<id>.
-func (v V1) Dirs(id string) []string {
-	return []string{v.dir("cpu", id), v.dir("memory", id), v.dir("pids", id)}
+// Dirs are Root/{cpu,memory,pids}/<path>.
+func (v V1) Dirs(path string) []string {
+	return []string{v.dir("cpu", path), v.dir("memory", path), v.dir("pids", path)}
 }
 
-func (v V1) dir(controller, id string) string {
-	return filepath.Join(v.Root, controller, "scratchcontainer", id)
+func (v V1) dir(controller, path string) string {
+	return filepath.Join(v.Root, controller, path)
 }
 
-// Create makes the three directories and writes:
+// Create makes the three directories (and their missing ancestors) and
+// writes:
 //
 //	cpu.cfs_period_us            100000   the CFS period, µs
 //	cpu.cfs_quota_us              40000   CPU time per period, all CPUs together
@@ -37,15 +38,14 @@ func (v V1) dir(controller, id string) string {
 // memory.memsw.* exists only when the kernel accounts swap (CONFIG_MEMCG_SWAP,
 // swapaccount=1); without it there is no swap limit to set. It must be
 // written after memory.limit_in_bytes, as the kernel keeps memsw >= limit.
-func (v V1) Create(c *container.Container, l Limits) error {
-	id := c.ID
-	for _, dir := range v.Dirs(id) {
-		c.Trace("mkdir %s", dir)
-		if err := makeCgroup(dir, nil); err != nil {
+func (v V1) Create(c *container.Container, path string, l Limits) error {
+	for _, controller := range []string{"cpu", "memory", "pids"} {
+		c.Trace("mkdir %s", v.dir(controller, path))
+		if err := makeCgroup(filepath.Join(v.Root, controller), path, nil); err != nil {
 			return fmt.Errorf("%w (is that controller's hierarchy mounted?)", err)
 		}
 	}
-	cpu, memory, pids := v.dir("cpu", id), v.dir("memory", id), v.dir("pids", id)
+	cpu, memory, pids := v.dir("cpu", path), v.dir("memory", path), v.dir("pids", path)
 	writes := []struct{ dir, file, value string }{
 		{cpu, "cpu.cfs_period_us", strconv.FormatInt(l.CPUPeriod, 10)},
 		{cpu, "cpu.cfs_quota_us", strconv.FormatInt(l.CPUQuota, 10)},
@@ -67,8 +67,8 @@ func (v V1) Create(c *container.Container, l Limits) error {
 
 // Files are the limits, and the usage: cpuacct.usage (ns of CPU time,
 // where cpuacct is mounted with cpu), memory.usage_in_bytes, pids.current.
-func (v V1) Files(id string) []string {
-	cpu, memory, pids := v.dir("cpu", id), v.dir("memory", id), v.dir("pids", id)
+func (v V1) Files(path string) []string {
+	cpu, memory, pids := v.dir("cpu", path), v.dir("memory", path), v.dir("pids", path)
 	files := []string{
 		filepath.Join(cpu, "cpu.cfs_quota_us"), filepath.Join(cpu, "cpu.cfs_period_us"),
 		filepath.Join(memory, "memory.limit_in_bytes"), filepath.Join(memory, "memory.usage_in_bytes"),
@@ -84,13 +84,13 @@ func (v V1) Files(id string) []string {
 // later). Not memory.failcnt: that counts every time usage touched the
 // limit, which reclaiming page cache does all day without killing anyone.
 // A kernel without the line reports no kill, rather than a false one.
-func (v V1) OOMKills(id string) (int, error) {
-	n, _, err := readKey(filepath.Join(v.dir("memory", id), "memory.oom_control"), "oom_kill")
+func (v V1) OOMKills(path string) (int, error) {
+	n, _, err := readKey(filepath.Join(v.dir("memory", path), "memory.oom_control"), "oom_kill")
 	return n, err
 }
 
 // threadCgroups returns, for each v1 cgroup directory in dirs
-// (Root/<controller>/scratchcontainer/<id>), the directory of the same
+// (Root/<controller>/<path>), the directory of the same
 // hierarchy that the calling thread is in now: where CloneInto's thread
 // steps back to.
 func threadCgroups(dirs []string) ([]string, error) {
@@ -107,8 +107,9 @@ func threadCgroups(dirs []string) ([]string, error) {
 func sameHierarchy(procCgroup string, dirs []string) ([]string, error) {
 	var same []string
 	for _, dir := range dirs {
-		hierarchy := filepath.Dir(filepath.Dir(dir)) // Root/cpu of Root/cpu/scratchcontainer/<id>
-		controller := filepath.Base(hierarchy)
+		below, _ := filepath.Rel(Root, dir)
+		controller, _, _ := strings.Cut(below, "/") // cpu of Root/cpu/<path>
+		hierarchy := filepath.Join(Root, controller)
 		found := false
 		for _, line := range strings.Split(procCgroup, "\n") {
 			f := strings.SplitN(line, ":", 3)

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	cgroups "scratchcontainer/chapters/05-cgroups"
 	"scratchcontainer/runtime/container"
 	"scratchcontainer/runtime/host"
 )
@@ -56,10 +57,10 @@ const devicesV1Root = "/sys/fs/cgroup/devices"
 
 // LimitDevices runs on the host before the child exists, after chapter 05
 // made the container's cgroup. On cgroup v1 it makes the container's
-// directory in the devices hierarchy and writes the allow-list there; it
-// adds the directory to chapter 05's list (Resources "cgroup"), so that
-// the child is born in it (chapter 05's CloneInto), `exec` joins it, and
-// Release removes it.
+// directory in the devices hierarchy, at chapter 05's path, and writes the
+// allow-list there; chapter 05's MakeIn adds the directory to its own list,
+// so that the child is born in it (chapter 05's CloneInto), `exec` joins
+// it, and Release removes it.
 // On cgroup v2 there is no devices file: the kernel asks a BPF program
 // attached to the cgroup instead (deviceProgram).
 func LimitDevices(c *container.Container) error {
@@ -72,30 +73,20 @@ func LimitDevices(c *container.Container) error {
 		c.Trace("bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE: the allow-list), bpf(BPF_PROG_ATTACH, %s, BPF_CGROUP_DEVICE)", dirs[0])
 		return attachDeviceProgram(dirs[0], allowedDevices())
 	case host.CgroupV1, host.CgroupHybrid:
-		dir := filepath.Join(devicesV1Root, "scratchcontainer", c.ID)
-		if err := c.Record("cgroup", strings.Join(append(dirs, dir), " ")); err != nil {
-			return err
+		c.Trace("mkdir %s/%s; write devices.deny = a; write devices.allow, one rule a write", devicesV1Root, cgroups.Path(c))
+		dir, err := cgroups.MakeIn(c, devicesV1Root)
+		if err != nil {
+			return fmt.Errorf("devices cgroup: %w (is the devices controller mounted at %s?)", err, devicesV1Root)
 		}
-		c.Trace("mkdir %s; write devices.deny = a; write devices.allow, one rule a write", dir)
 		return writeDevicesV1(dir, allowedDevices())
 	}
 	return errors.New("devices: no cgroup file system: mount one (see scratchcontainer check)")
 }
 
-// writeDevicesV1 makes dir and writes "a" to devices.deny (deny all),
-// then the rules to devices.allow, one write(2) each (the kernel takes one
-// rule per write) on one open file. Another container's exit may remove
-// scratchcontainer/ between our two mkdirs: then we try again.
+// writeDevicesV1 writes "a" to devices.deny of dir (deny all), then the
+// rules to devices.allow, one write(2) each (the kernel takes one rule per
+// write) on one open file.
 func writeDevicesV1(dir string, rules []deviceRule) error {
-	var err error
-	for try := 0; try < 3; try++ {
-		if err = os.MkdirAll(dir, 0o755); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("devices cgroup: %w (is the devices controller mounted at %s?)", err, devicesV1Root)
-	}
 	deny := filepath.Join(dir, "devices.deny")
 	if err := os.WriteFile(deny, []byte("a"), 0o644); err != nil {
 		return fmt.Errorf("write \"a\" to %s: %w", deny, errors.Unwrap(err))

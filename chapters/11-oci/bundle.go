@@ -83,6 +83,7 @@ func ReadBundle(dir string, cfg *container.Config) error {
 		}
 	}
 	cfg.Sysctl = spec.Linux.Sysctl
+	cfg.CgroupsPath = spec.Linux.CgroupsPath // chapter 05 makes the cgroup there
 	cfg.MaskedPaths, cfg.ReadonlyPaths = spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths
 	for _, m := range spec.Mounts {
 		if slices.Contains(kernelMounts, m.Destination) {

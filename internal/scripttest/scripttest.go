@@ -791,9 +791,10 @@ func nothingLeft(ts *testscript.TestScript, id string) {
 	if err != nil {
 		ts.Fatalf("nothingleft: cannot look for cgroups: %v", err)
 	}
-	dirs := d.Dirs(id)
+	path := cgroups.Path(&container.Container{ID: id}) // scratchcontainer/<id>: a script checks a cgroupsPath of its own itself
+	dirs := d.Dirs(path)
 	if delegated := ts.Getenv("DELEGATED"); delegated != "" { // the user's subtree (delegate)
-		dirs = append(dirs, cgroups.V2{Root: delegated}.Dirs(id)...)
+		dirs = append(dirs, cgroups.V2{Root: delegated}.Dirs(path)...)
 	}
 	for _, dir := range dirs {
 		if _, err := os.Stat(dir); err == nil {

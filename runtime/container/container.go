@@ -66,6 +66,7 @@ type Config struct {
 	NewPrivileges bool              // process.noNewPrivileges false: no_new_privs stays unset (run always sets it)
 	UIDMap        string            // linux.uidMappings as one uid_map line, "0 HOST COUNT"; empty: chapter 09 reads /etc/subuid
 	GIDMap        string            // linux.gidMappings, the same for gid_map and /etc/subgid
+	CgroupsPath   string            // linux.cgroupsPath: the cgroup below the cgroup root (chapter 05's Path); empty: scratchcontainer/<id>
 }
 
 // Mount is one mount(2) into the rootfs, made before pivot_root.
