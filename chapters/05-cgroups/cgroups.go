@@ -70,6 +70,9 @@ func Create(c *container.Container) error {
 	}
 	path := Path(c)
 	dirs := d.Dirs(path)
+	if err := notThereYet(dirs); err != nil {
+		return err
+	}
 	if err := record(c, dirs, ancestors(dirs, path)); err != nil {
 		return err
 	}

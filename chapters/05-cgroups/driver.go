@@ -176,12 +176,28 @@ func mkdirs(root, path string, ready func(dir string) error) error {
 	return nil
 }
 
+// notThereYet refuses a cgroup that exists already (the kernel shows its
+// cgroup.procs): it is someone else's, and Remove kills what is in a
+// container's cgroup and removes it. A config.json may name any path
+// (cgroupsPath); a run's scratchcontainer/<id> is new by its ID.
+func notThereYet(dirs []string) error {
+	for _, dir := range dirs {
+		if exists(dir, "cgroup.procs") {
+			return container.Errorf(container.StatusRuntimeFailed, "cgroup %s exists already: a container's cgroup must be made for it, as Remove kills what is in it; name another (linux.cgroupsPath)", dir)
+		}
+	}
+	return nil
+}
+
 // MakeIn makes container c's cgroup in one more v1 hierarchy, root
 // (chapter 08's devices), and records it beside the others: the child is
 // born in it too (CloneInto), exec joins it, Remove removes it.
 func MakeIn(c *container.Container, root string) (dir string, err error) {
 	path := Path(c)
 	dir = filepath.Join(root, path)
+	if err := notThereYet([]string{dir}); err != nil {
+		return "", err
+	}
 	if err := record(c, []string{dir}, ancestors([]string{dir}, path)); err != nil {
 		return "", err
 	}
