@@ -47,6 +47,7 @@ func ReadBundle(dir string, cfg *container.Config) error {
 		cfg.Rootfs = real
 	}
 	cfg.Annotations = spec.Annotations
+	cfg.ReadonlyRoot = spec.Root.Readonly // made so last (see Mount)
 	p := spec.Process
 	if caps := p.Capabilities; caps != nil {
 		// Chapter 08 sets all five as given (the run flags give one set).
@@ -122,8 +123,6 @@ func refuse(spec *specs.Spec) error {
 		return fmt.Errorf("process.selinuxLabel: SELinux is not supported")
 	case p.User.Username != "":
 		return fmt.Errorf("process.user.username %q: give uid and gid as numbers", p.User.Username)
-	case spec.Root.Readonly:
-		return fmt.Errorf("root.readonly: a read-only root is not supported yet: set it to false")
 	case spec.Hooks != nil && (len(spec.Hooks.Prestart)+len(spec.Hooks.CreateRuntime)+len(spec.Hooks.CreateContainer)+
 		len(spec.Hooks.StartContainer)+len(spec.Hooks.Poststart)+len(spec.Hooks.Poststop) > 0):
 		return fmt.Errorf("hooks: not supported")
@@ -143,7 +142,10 @@ func refuse(spec *specs.Spec) error {
 			}
 		}
 		for _, o := range m.Options {
-			if _, ok := mountOptions[o]; !ok && propagation[o] == 0 && !strings.Contains(o, "=") {
+			if o == tmpCopyUp && m.Type != "tmpfs" {
+				return fmt.Errorf("mounts: %s: option %s is for a tmpfs, not %q", m.Destination, o, m.Type)
+			}
+			if _, ok := mountOptions[o]; !ok && propagation[o] == 0 && o != tmpCopyUp && !strings.Contains(o, "=") {
 				return fmt.Errorf("mounts: %s: option %q is not supported", m.Destination, o)
 			}
 		}

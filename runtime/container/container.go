@@ -54,6 +54,7 @@ type Config struct {
 	PidFile       string            // --pid-file: the container's PID is written there
 	Annotations   map[string]string // config.json's annotations, for `state`
 	Mounts        []Mount           // config.json's mounts the chapters do not make themselves
+	ReadonlyRoot  bool              // root.readonly: the container's / read-only once every mount is made
 	NetNS         string            // a network namespace to join by path, instead of a new one
 	MaskedPaths   []string          // masked by chapter 04 beside its own list
 	ReadonlyPaths []string          // made read-only by chapter 04 beside its own list
