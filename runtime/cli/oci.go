@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"scratchcontainer/runtime/container"
@@ -123,7 +122,7 @@ func oci(g globals, sub string, args []string, course []container.Chapter) error
 	case "create":
 		return create(g, id, bundle, pidFile, consoleSocket, course)
 	case "start":
-		return container.Start(g.root, id)
+		return container.Start(g.root, id, course)
 	case "state":
 		return state(g, id)
 	case "kill":
@@ -185,17 +184,7 @@ func state(g globals, id string) error {
 	if err != nil {
 		return err
 	}
-	s := specs.State{
-		Version:     specs.Version,
-		ID:          c.ID,
-		Status:      specs.ContainerState(c.Status()),
-		Bundle:      c.Config.Bundle,
-		Annotations: c.Config.Annotations,
-	}
-	if s.Status == specs.StateCreated || s.Status == specs.StateRunning {
-		s.Pid = c.Pid
-	}
-	b, err := json.MarshalIndent(s, "", "  ")
+	b, err := json.MarshalIndent(c.OCIState(c.Status()), "", "  ")
 	if err != nil {
 		return err
 	}

@@ -100,8 +100,18 @@ func Child(course []Chapter) error {
 	}
 	c.traceExec(execFd)
 	if c.Config.Created() {
-		if err := waitStart(); err != nil {
+		gate, err := waitStart()
+		if err != nil {
 			return err
+		}
+		for i, ch := range chapters {
+			if ch.Starting != nil {
+				c.traceChapter(i, ch)
+				if err := ch.Starting(&c); err != nil {
+					fmt.Fprint(gate, err) // for `start` to fail with
+					return err
+				}
+			}
 		}
 	}
 	return execCommand(c.Config.Args, Environ(c.Config.Env), c.Config.Init, !c.Config.Created())
