@@ -97,14 +97,7 @@ func run(g globals, args []string, course []container.Chapter) (int, error) {
 		container.GC(course, false) // what it cannot release, `scratchcontainer gc` reports
 		return container.Run(cfg, course[:cfg.Chapters])
 	case "exec":
-		trace := len(rest) > 0 && isTrace(rest[0])
-		if trace {
-			rest = rest[1:]
-		}
-		if len(rest) < 2 {
-			return 0, usageError("exec: give a container ID and a command: scratchcontainer exec <id> <command> [args...]")
-		}
-		return container.Exec(rest[0], rest[1:], course, trace)
+		return execIn(g, rest, course)
 	case "ps":
 		format, err := parsePs(rest)
 		if errors.Is(err, flag.ErrHelp) {

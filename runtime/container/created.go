@@ -109,14 +109,13 @@ func parkCreated(c *Container, cmd *exec.Cmd, chapters []Chapter) error {
 	if err := c.Save(); err != nil {
 		return err
 	}
-	if f := c.Config.PidFile; f != "" {
-		// Written whole, then renamed: conmon reads it as soon as it appears.
-		tmp := f + ".tmp"
-		if err := os.WriteFile(tmp, []byte(strconv.Itoa(c.Pid)), 0o644); err != nil {
-			return fmt.Errorf("--pid-file %s: %w", f, err)
+	if path := c.Config.PidFile; path != "" {
+		f, err := openPidFile(path)
+		if err != nil {
+			return err
 		}
-		if err := os.Rename(tmp, f); err != nil {
-			return fmt.Errorf("--pid-file %s: %w", f, err)
+		if err := f.write(c.Pid); err != nil {
+			return err
 		}
 	}
 	return cmd.Process.Release()
