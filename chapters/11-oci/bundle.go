@@ -49,6 +49,7 @@ func ReadBundle(dir string, cfg *container.Config) error {
 	cfg.Annotations = spec.Annotations
 	cfg.ReadonlyRoot = spec.Root.Readonly // made so last (see Mount)
 	cfg.Hooks = hooksByMoment(spec.Hooks)
+	cfg.Terminal = spec.Process.Terminal // Console makes it
 	p := spec.Process
 	if caps := p.Capabilities; caps != nil {
 		// Chapter 08 sets all five as given (the run flags give one set).
@@ -112,8 +113,6 @@ var namespaces = map[specs.LinuxNamespaceType]string{
 func refuse(spec *specs.Spec) error {
 	p := spec.Process
 	switch {
-	case p.Terminal:
-		return fmt.Errorf("process.terminal: a terminal through --console-socket is not supported: run without -t")
 	case p.Capabilities != nil && len(p.Capabilities.Ambient) > 0 && p.User.UID != 0:
 		// Chapter 08 raises the ambient set as root; SwitchUser's setuid
 		// to another user then clears it (and the permitted set).

@@ -172,6 +172,16 @@ func create(g globals, id, bundle, pidFile, consoleSocket string, course []conta
 			return err
 		}
 	}
+	switch {
+	case cfg.Terminal && consoleSocket == "":
+		return usageError("create: process.terminal is true: give --console-socket, the unix socket to send the terminal to")
+	case !cfg.Terminal && consoleSocket != "":
+		return usageError("create: --console-socket %s: process.terminal is false, so there is no terminal to send", consoleSocket)
+	case consoleSocket != "":
+		if cfg.ConsoleSocket, err = filepath.Abs(consoleSocket); err != nil {
+			return err
+		}
+	}
 	container.GC(course, false) // as run does: free what dead runtimes left
 	status, err := container.Run(cfg, course)
 	if err == nil && status != 0 {
@@ -216,7 +226,7 @@ func parseSignal(s string) (unix.Signal, error) {
 // execIn is `exec`: scratchcontainer exec [-trace] <id> <command> [args...],
 // or as conmon calls it for `podman exec`:
 //
-//	exec --process FILE [--detach] [--pid-file F] [--tty --console-socket S] <id>
+//	exec --process FILE [--detach] [--pid-file F] <id>
 //
 // where FILE is an OCI process.json: args, env, cwd, user.
 func execIn(g globals, args []string, course []container.Chapter) (int, error) {
@@ -228,8 +238,16 @@ func execIn(g globals, args []string, course []container.Chapter) (int, error) {
 	fs.BoolVar(&p.Detach, "detach", false, "start the command and return: the caller waits for it")
 	fs.BoolVar(&p.Detach, "d", false, "short for --detach")
 	fs.StringVar(&p.PidFile, "pid-file", "", "write the command's PID to `FILE`")
+	tty := fs.Bool("tty", false, "a terminal for the command: not supported")
+	fs.BoolVar(tty, "t", false, "short for --tty")
+	consoleSocket := fs.String("console-socket", "", "where to send the terminal: not supported")
 	if err := fs.Parse(args); err != nil {
 		return 0, usageError("exec: %v", err)
+	}
+	if *tty || *consoleSocket != "" {
+		// create has one (process.terminal); exec's would need the same
+		// pty made from the thread that joined the container (not done).
+		return 0, usageError("exec --tty: a terminal for exec is not supported: run exec without -t")
 	}
 	root := g.root
 	if root == container.StateRoot {

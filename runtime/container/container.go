@@ -56,6 +56,8 @@ type Config struct {
 	Mounts        []Mount           // config.json's mounts the chapters do not make themselves
 	ReadonlyRoot  bool              // root.readonly: the container's / read-only once every mount is made
 	Hooks         map[string][]Hook // config.json's hooks, by the moment they run at ("prestart", "poststop", ...)
+	Terminal      bool              // process.terminal: the command's stdio is a new terminal, sent to ConsoleSocket
+	ConsoleSocket string            // --console-socket: a unix socket the caller (conmon) listens on
 	NetNS         string            // a network namespace to join by path, instead of a new one
 	MaskedPaths   []string          // masked by chapter 04 beside its own list
 	ReadonlyPaths []string          // made read-only by chapter 04 beside its own list
@@ -132,6 +134,10 @@ type Container struct {
 	// HostFiles are files a chapter wrote into the state directory for
 	// the child to mount (see WriteHostFile).
 	HostFiles []string `json:",omitempty"`
+
+	// Console is, in the child, its connection to Config.ConsoleSocket,
+	// made before pivot_root hides the socket's path (see Child).
+	Console *os.File `json:"-"`
 
 	trace     *tracer
 	hostFiles map[string]int // in the child: HostFiles, cloned as mounts
