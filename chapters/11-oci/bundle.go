@@ -47,6 +47,9 @@ func ReadBundle(dir string, cfg *container.Config) error {
 		cfg.Rootfs = real
 	}
 	cfg.Annotations = spec.Annotations
+	cfg.ReadonlyRoot = spec.Root.Readonly // made so last (see Mount)
+	cfg.Hooks = hooksByMoment(spec.Hooks)
+	cfg.Terminal = spec.Process.Terminal // Console makes it
 	p := spec.Process
 	if caps := p.Capabilities; caps != nil {
 		// Chapter 08 sets all five as given (the run flags give one set).
@@ -111,8 +114,6 @@ var namespaces = map[specs.LinuxNamespaceType]string{
 func refuse(spec *specs.Spec) error {
 	p := spec.Process
 	switch {
-	case p.Terminal:
-		return fmt.Errorf("process.terminal: a terminal through --console-socket is not supported: run without -t")
 	case p.Capabilities != nil && len(p.Capabilities.Ambient) > 0 && p.User.UID != 0:
 		// Chapter 08 raises the ambient set as root; SwitchUser's setuid
 		// to another user then clears it (and the permitted set).
@@ -123,13 +124,16 @@ func refuse(spec *specs.Spec) error {
 		return fmt.Errorf("process.selinuxLabel: SELinux is not supported")
 	case p.User.Username != "":
 		return fmt.Errorf("process.user.username %q: give uid and gid as numbers", p.User.Username)
-	case spec.Root.Readonly:
-		return fmt.Errorf("root.readonly: a read-only root is not supported yet: set it to false")
-	case spec.Hooks != nil && (len(spec.Hooks.Prestart)+len(spec.Hooks.CreateRuntime)+len(spec.Hooks.CreateContainer)+
-		len(spec.Hooks.StartContainer)+len(spec.Hooks.Poststart)+len(spec.Hooks.Poststop) > 0):
-		return fmt.Errorf("hooks: not supported")
+	case spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0:
+		// The spec runs them in the container's namespaces before
+		// pivot_root: our child pivots first thing (chapter 03's Enter),
+		// and nothing of the host's runs in there before it.
+		return fmt.Errorf("hooks.createContainer: not supported (they run in the container before pivot_root, where this runtime runs nothing of the host's): use createRuntime, on the host, or startContainer, in the container")
 	case spec.Domainname != "":
 		return fmt.Errorf("domainname %q: not supported", spec.Domainname)
+	}
+	if err := checkHooks(spec.Hooks); err != nil {
+		return err
 	}
 	for _, m := range spec.Mounts {
 		if !filepath.IsAbs(m.Destination) {
@@ -144,7 +148,10 @@ func refuse(spec *specs.Spec) error {
 			}
 		}
 		for _, o := range m.Options {
-			if _, ok := mountOptions[o]; !ok && propagation[o] == 0 && !strings.Contains(o, "=") {
+			if o == tmpCopyUp && m.Type != "tmpfs" {
+				return fmt.Errorf("mounts: %s: option %s is for a tmpfs, not %q", m.Destination, o, m.Type)
+			}
+			if _, ok := mountOptions[o]; !ok && propagation[o] == 0 && o != tmpCopyUp && !strings.Contains(o, "=") {
 				return fmt.Errorf("mounts: %s: option %q is not supported", m.Destination, o)
 			}
 		}
@@ -211,6 +218,49 @@ func refuse(spec *specs.Spec) error {
 			return fmt.Errorf("linux.resources.memory: only limit is supported (chapter 05's -memory; no swap on top)")
 		case r.BlockIO != nil || len(r.HugepageLimits) > 0 || r.Network != nil || len(r.Rdma) > 0 || len(r.Unified) > 0:
 			return fmt.Errorf("linux.resources: only cpu, memory, pids and devices are supported")
+		}
+	}
+	return nil
+}
+
+// hookLists are config.json's hooks by moment (createContainer is refused).
+func hookLists(hooks *specs.Hooks) map[string][]specs.Hook {
+	return map[string][]specs.Hook{prestart: hooks.Prestart, createRuntime: hooks.CreateRuntime,
+		startContainer: hooks.StartContainer, poststart: hooks.Poststart, poststop: hooks.Poststop}
+}
+
+// hooksByMoment lists config.json's hooks by the moment they run at.
+func hooksByMoment(hooks *specs.Hooks) map[string][]container.Hook {
+	if hooks == nil {
+		return nil
+	}
+	byMoment := map[string][]container.Hook{}
+	for moment, list := range hookLists(hooks) {
+		for _, h := range list {
+			hook := container.Hook{Path: h.Path, Args: h.Args, Env: h.Env}
+			if h.Timeout != nil {
+				hook.Timeout = *h.Timeout
+			}
+			byMoment[moment] = append(byMoment[moment], hook)
+		}
+	}
+	return byMoment
+}
+
+// checkHooks refuses a hook whose path is not absolute or whose timeout is
+// not a positive number of seconds, as the spec has them.
+func checkHooks(hooks *specs.Hooks) error {
+	if hooks == nil {
+		return nil
+	}
+	for moment, list := range hookLists(hooks) {
+		for i, h := range list {
+			switch {
+			case !filepath.IsAbs(h.Path):
+				return fmt.Errorf("hooks.%s[%d].path %q: must be absolute", moment, i, h.Path)
+			case h.Timeout != nil && *h.Timeout <= 0:
+				return fmt.Errorf("hooks.%s[%d].timeout %d: give a number of seconds above 0, or none", moment, i, *h.Timeout)
+			}
 		}
 	}
 	return nil

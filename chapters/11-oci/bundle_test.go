@@ -55,7 +55,6 @@ func TestReadBundleRefuses(t *testing.T) {
 		{`{"ociVersion": "1.0.2", "process": {"args": [], "cwd": "/"}, "root": {"path": "rootfs"}, "linux": {` + newNamespaces + `}}`, "process.args is empty"},
 		{`{"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "tmp"}, "root": {"path": "rootfs"}, "linux": {` + newNamespaces + `}}`, "process.cwd \"tmp\""},
 		{`{"ociVersion": "2.0.0", "process": {"args": ["true"], "cwd": "/"}, "root": {"path": "rootfs"}}`, "ociVersion \"2.0.0\""},
-		{`{"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/"}, "root": {"path": "rootfs", "readonly": true}, "linux": {` + newNamespaces + `}}`, "root.readonly"},
 		{`{"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/"}, "root": {"path": "rootfs"}, "linux": {` + newNamespaces + `, "resources": {"cpu": {"shares": 512}}}}`, "linux.resources.cpu"},
 		{`{"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/"}, "root": {"path": "rootfs"}, "mounts": [{"destination": "/proc/x", "type": "tmpfs", "source": "tmpfs"}], "linux": {` + newNamespaces + `}}`, "mounts: /proc/x"},
 	} {

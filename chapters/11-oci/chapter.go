@@ -9,8 +9,29 @@ func Chapter() container.Chapter {
 		Name:       "oci",
 		Capability: "the OCI runtime command line: create, start, state, kill, delete over a bundle",
 		Bundle:     ReadBundle,
-		Attach:     Furnish,
+		Attach:     attach,
 		Parked:     Mount,
-		Enter:      SwitchUser,
+		Enter:      enter,
+		Starting:   StartHooks,
+		Started:    PoststartHooks,
+		Deleted:    PoststopHooks,
 	}
+}
+
+// attach is the chapter's Attach: Furnish, then the hooks the spec runs
+// before pivot_root, on the host (CreateHooks).
+func attach(c *container.Container) error {
+	if err := Furnish(c); err != nil {
+		return err
+	}
+	return CreateHooks(c)
+}
+
+// enter is the chapter's Enter: the terminal first (Console), while the
+// child is still root, then process.user (SwitchUser).
+func enter(c *container.Container) error {
+	if err := Console(c); err != nil {
+		return err
+	}
+	return SwitchUser(c)
 }

@@ -3,6 +3,7 @@ package oci
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -119,8 +120,11 @@ func setSysctls(c *container.Container) error {
 // rbind), and the thread in there attaches it with move_mount(2). Each is
 // cloned when its turn comes: the mount table lists mounts in the order
 // they were made, and a clone is made by open_tree.
+//
+// Last, root.readonly makes the container's / read-only (remountRoot): only
+// now, as the mount points above had to be made in it first.
 func Mount(c *container.Container) error {
-	if len(c.Config.Mounts) == 0 {
+	if len(c.Config.Mounts) == 0 && !c.Config.ReadonlyRoot {
 		return nil
 	}
 	sources := make(chan container.Mount) // from the thread in there: clone this
@@ -144,6 +148,9 @@ func Mount(c *container.Container) error {
 					return fmt.Errorf("mounts: %s: %w", m.Destination, err)
 				}
 			}
+			if c.Config.ReadonlyRoot {
+				return remountRoot(c)
+			}
 			return nil
 		})
 		close(sources)
@@ -160,6 +167,33 @@ func Mount(c *container.Container) error {
 		return err
 	}
 	return cloneErr
+}
+
+// remountRoot makes the container's / read-only, as runc does for
+// root.readonly: a bind mount takes MS_RDONLY only in a remount of the bind
+// (MS_BIND|MS_REMOUNT), which changes the one mount, not the file system
+// (the rootfs stays writable on the host, and in the mounts on top of /).
+// This thread's root is the container's /, so "/" is that mount. A remount
+// must keep the flags it has that the kernel locked (nosuid, nodev, noexec
+// of a mount a user namespace inherited): statfs(2) reads them. Inside,
+// only CAP_SYS_ADMIN could remount it rw, and chapter 08 keeps that from
+// the container.
+func remountRoot(c *container.Container) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs("/", &st); err != nil {
+		return fmt.Errorf("root.readonly: statfs /: %w", err)
+	}
+	flags := uintptr(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY)
+	for _, f := range []struct{ st, ms uintptr }{{unix.ST_NOSUID, unix.MS_NOSUID}, {unix.ST_NODEV, unix.MS_NODEV}, {unix.ST_NOEXEC, unix.MS_NOEXEC}} {
+		if uintptr(st.Flags)&f.st != 0 {
+			flags |= f.ms
+		}
+	}
+	c.Trace(`mount("", "/", "", %v, "")`, container.MountFlags(flags))
+	if err := unix.Mount("", "/", "", flags, ""); err != nil {
+		return fmt.Errorf("root.readonly: remount / read-only: %w", err)
+	}
+	return nil
 }
 
 // cloneSource is open_tree(2) of a bind mount's source: a detached copy of
@@ -187,9 +221,12 @@ func isBind(m container.Mount) bool {
 func mountOne(c *container.Container, m container.Mount, clone int) error {
 	var flags, propagate uintptr
 	var data []string
+	copyUp := false
 	for _, o := range m.Options {
 		f, ok := mountOptions[o]
 		switch {
+		case o == tmpCopyUp:
+			copyUp = true
 		case propagation[o] != 0:
 			propagate = propagation[o]
 		case !ok:
@@ -202,8 +239,24 @@ func mountOne(c *container.Container, m container.Mount, clone int) error {
 	if err := mountPoint(target, clone); err != nil {
 		return err
 	}
+	under := -1 // tmpcopyup: the directory the tmpfs is about to cover
+	if copyUp {
+		c.Trace("open(%q, O_DIRECTORY): what the tmpfs covers, to copy up", target)
+		fd, err := unix.Open(target, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("option %s: open %s: %w", tmpCopyUp, target, err)
+		}
+		defer unix.Close(fd)
+		under = fd
+	}
 	if err := mountAt(c, m, target, clone, flags&^(unix.MS_BIND|unix.MS_REC), strings.Join(data, ",")); err != nil {
 		return err
+	}
+	if under >= 0 {
+		c.Trace("copy the tree under %s into the tmpfs on it", target)
+		if err := copyTree(under, target); err != nil {
+			return fmt.Errorf("option %s: %w", tmpCopyUp, err)
+		}
 	}
 	if propagate != 0 {
 		c.Trace("mount(\"\", %q, \"\", %v, \"\")", target, container.MountFlags(propagate))
@@ -261,6 +314,93 @@ func mountPoint(target string, clone int) error {
 		f.Close()
 	}
 	return nil
+}
+
+// tmpCopyUp is the mount option (runc's and crun's, not the kernel's) that
+// asks for a tmpfs filled with what the directory under it holds: podman
+// gives it for --read-only's /tmp, /var/tmp and /run. The directory is
+// opened before the mount hides it, and copied from that fd (copyTree).
+const tmpCopyUp = "tmpcopyup"
+
+// copyTree copies what directory from (an open fd of it, under the tmpfs
+// now) holds into dir: directories, files, symbolic links, with their
+// modes and owners. Each name is opened relative to its directory's fd and
+// without following a link (openat(2), O_NOFOLLOW), so nothing outside the
+// covered directory is read; special files are not copied.
+func copyTree(from int, dir string) error {
+	fd, err := unix.Dup(from) // the *os.File closes its own
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(fd), dir)
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		var st unix.Stat_t
+		if err := unix.Fstatat(from, e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("stat %s/%s: %w", dir, e.Name(), err)
+		}
+		to, mode := filepath.Join(dir, e.Name()), os.FileMode(st.Mode&0o7777)
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			sub, err := unix.Openat(from, e.Name(), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+			if err == nil {
+				if err = os.Mkdir(to, mode); err == nil {
+					err = copyTree(sub, to)
+				}
+				unix.Close(sub)
+			}
+			if err != nil {
+				return err
+			}
+		case unix.S_IFREG:
+			if err := copyFile(from, e.Name(), to, mode); err != nil {
+				return err
+			}
+		case unix.S_IFLNK:
+			buf := make([]byte, unix.PathMax)
+			n, err := unix.Readlinkat(from, e.Name(), buf)
+			if err == nil {
+				err = os.Symlink(string(buf[:n]), to)
+			}
+			if err != nil {
+				return fmt.Errorf("copy the link %s: %w", to, err)
+			}
+		default:
+			continue
+		}
+		if err := os.Lchown(to, int(st.Uid), int(st.Gid)); err != nil {
+			return fmt.Errorf("chown %s: %w", to, err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			if err := os.Chmod(to, mode); err != nil { // past the umask
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// copyFile copies file name of directory fd dir to path to.
+func copyFile(dir int, name, to string, mode os.FileMode) error {
+	fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", to, err)
+	}
+	src := os.NewFile(uintptr(fd), name)
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return fmt.Errorf("copy %s: %w", to, err)
+	}
+	return dst.Close()
 }
 
 // mountOptions are the options of mount(8) that are mount(2) flags.

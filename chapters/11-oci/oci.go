@@ -14,9 +14,15 @@
 // end calls. What config.json asks and no chapter does is refused, with one
 // line naming the field, never dropped in silence.
 //
+// Beyond the flags, config.json brings hooks (programs run at named
+// moments, hooks.go), a read-only root, and a terminal sent to the caller
+// over --console-socket (terminal.go).
+//
 // Spec: https://github.com/opencontainers/runtime-spec (config.md,
 // config-linux.md, runtime.md). Syscalls: mkfifo(3), open(2) of a FIFO,
-// prlimit(2), setns(2), setuid(2), setgroups(2).
+// prlimit(2), setns(2), setuid(2), setgroups(2), mount(2) (a bind
+// remounted read-only), sendmsg(2) with SCM_RIGHTS, setsid(2),
+// ioctl(2) TIOCSCTTY.
 package oci
 
 import (

@@ -27,6 +27,7 @@ const usage = `usage:
   scratchcontainer ps [-format json]       running containers (json: their saved records)
   scratchcontainer inspect [--format json] <id>   a running container as the host sees it, chapter by chapter
   scratchcontainer exec [-trace] <id> <command>   run a command inside a running container
+  scratchcontainer exec --process FILE [--detach] [--pid-file F] <id>   the same, from an OCI process.json (podman)
   scratchcontainer gc [-trace]             release what containers whose runtime died left behind
   scratchcontainer chapters                the course: each chapter and what it adds
   scratchcontainer check                   is this host ready? root, namespaces, cgroups, iptables
@@ -34,7 +35,7 @@ const usage = `usage:
   scratchcontainer import [-store DIR] FILE.tar [NAME]   load an OCI layout or docker save archive
   scratchcontainer images [-store DIR]             the images in the store
   scratchcontainer rmi [-store DIR] REF            remove an image from the store
-  scratchcontainer [--root DIR] [--log FILE] [--log-format json|text] create [--bundle DIR] [--pid-file F] <id>
+  scratchcontainer [--root DIR] [--log FILE] [--log-format json|text] create [--bundle DIR] [--pid-file F] [--console-socket S] <id>
   scratchcontainer start|state <id> | kill [--all] <id> [SIGNAL] | delete [--force] <id>   (OCI, as runc)
 (scratchcontainer run -h lists run's flags)
 `
@@ -97,14 +98,7 @@ func run(g globals, args []string, course []container.Chapter) (int, error) {
 		container.GC(course, false) // what it cannot release, `scratchcontainer gc` reports
 		return container.Run(cfg, course[:cfg.Chapters])
 	case "exec":
-		trace := len(rest) > 0 && isTrace(rest[0])
-		if trace {
-			rest = rest[1:]
-		}
-		if len(rest) < 2 {
-			return 0, usageError("exec: give a container ID and a command: scratchcontainer exec <id> <command> [args...]")
-		}
-		return container.Exec(rest[0], rest[1:], course, trace)
+		return execIn(g, rest, course)
 	case "ps":
 		format, err := parsePs(rest)
 		if errors.Is(err, flag.ErrHelp) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,7 +123,7 @@ func oci(g globals, sub string, args []string, course []container.Chapter) error
 	case "create":
 		return create(g, id, bundle, pidFile, consoleSocket, course)
 	case "start":
-		return container.Start(g.root, id)
+		return container.Start(g.root, id, course)
 	case "state":
 		return state(g, id)
 	case "kill":
@@ -185,6 +186,16 @@ func create(g globals, id, bundle, pidFile, consoleSocket string, course []conta
 			return err
 		}
 	}
+	switch {
+	case cfg.Terminal && consoleSocket == "":
+		return usageError("create: process.terminal is true: give --console-socket, the unix socket to send the terminal to")
+	case !cfg.Terminal && consoleSocket != "":
+		return usageError("create: --console-socket %s: process.terminal is false, so there is no terminal to send", consoleSocket)
+	case consoleSocket != "":
+		if cfg.ConsoleSocket, err = filepath.Abs(consoleSocket); err != nil {
+			return err
+		}
+	}
 	container.GC(course, false) // as run does: free what dead runtimes left
 	status, err := container.Run(cfg, course)
 	if err == nil && status != 0 {
@@ -199,17 +210,7 @@ func state(g globals, id string) error {
 	if err != nil {
 		return err
 	}
-	s := specs.State{
-		Version:     specs.Version,
-		ID:          c.ID,
-		Status:      specs.ContainerState(c.Status()),
-		Bundle:      c.Config.Bundle,
-		Annotations: c.Config.Annotations,
-	}
-	if s.Status == specs.StateCreated || s.Status == specs.StateRunning {
-		s.Pid = c.Pid
-	}
-	b, err := json.MarshalIndent(s, "", "  ")
+	b, err := json.MarshalIndent(c.OCIState(c.Status()), "", "  ")
 	if err != nil {
 		return err
 	}
@@ -234,4 +235,122 @@ func parseSignal(s string) (unix.Signal, error) {
 		return sig, nil
 	}
 	return 0, usageError("kill: signal %q: give a name (TERM, SIGKILL) or a number (1-64)", s)
+}
+
+// execIn is `exec`: scratchcontainer exec [-trace] <id> <command> [args...],
+// or as conmon calls it for `podman exec`:
+//
+//	exec --process FILE [--detach] [--pid-file F] <id>
+//
+// where FILE is an OCI process.json: args, env, cwd, user.
+func execIn(g globals, args []string, course []container.Chapter) (int, error) {
+	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	trace := fs.Bool("trace", false, "narrate each step on stderr")
+	processFile := fs.String("process", "", "an OCI process.json: what to run")
+	var p container.Process
+	fs.BoolVar(&p.Detach, "detach", false, "start the command and return: the caller waits for it")
+	fs.BoolVar(&p.Detach, "d", false, "short for --detach")
+	fs.StringVar(&p.PidFile, "pid-file", "", "write the command's PID to `FILE`")
+	tty := fs.Bool("tty", false, "a terminal for the command: not supported")
+	fs.BoolVar(tty, "t", false, "short for --tty")
+	consoleSocket := fs.String("console-socket", "", "where to send the terminal: not supported")
+	if err := fs.Parse(args); err != nil {
+		return 0, usageError("exec: %v", err)
+	}
+	if *tty || *consoleSocket != "" {
+		// create has one (process.terminal); exec's would need the same
+		// pty made from the thread that joined the container (not done).
+		return 0, usageError("exec --tty: a terminal for exec is not supported: run exec without -t")
+	}
+	root := g.root
+	if root == container.StateRoot {
+		root = container.DefaultRoot() // a user's own, without root
+	}
+	switch {
+	case fs.NArg() == 0:
+		return 0, usageError("exec: give a container ID and a command: scratchcontainer exec <id> <command> [args...]")
+	case *processFile == "" && fs.NArg() < 2:
+		return 0, usageError("exec: give a command after the container ID %s, or --process FILE", fs.Arg(0))
+	case *processFile != "" && fs.NArg() > 1:
+		return 0, usageError("exec: --process %s gives the command: drop %q", *processFile, fs.Args()[1:])
+	case *processFile != "":
+		c, err := container.LoadIn(root, fs.Arg(0))
+		if err != nil {
+			return 0, err
+		}
+		if err := readProcess(*processFile, c, &p); err != nil {
+			return 0, err
+		}
+	default:
+		p.Args = fs.Args()[1:]
+	}
+	if p.PidFile != "" {
+		abs, err := filepath.Abs(p.PidFile)
+		if err != nil {
+			return 0, err
+		}
+		p.PidFile = abs
+	}
+	return container.Exec(root, fs.Arg(0), p, course, *trace)
+}
+
+// readProcess reads an OCI process.json into p. The command joins what the
+// container has (chapter 08's capabilities, no_new_privs, seccomp): a
+// process.json that asks for other restrictions is refused, not ignored.
+func readProcess(path string, c *container.Container, p *container.Process) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("exec --process %s: %w", path, container.UnwrapPath(err))
+	}
+	var proc specs.Process
+	if err := json.Unmarshal(b, &proc); err != nil {
+		return fmt.Errorf("exec --process %s: %w", path, err)
+	}
+	why := ""
+	switch {
+	case len(proc.Args) == 0:
+		why = "args is empty: give the command to run"
+	case proc.Cwd != "" && !filepath.IsAbs(proc.Cwd):
+		why = fmt.Sprintf("cwd %q: must be absolute", proc.Cwd)
+	case proc.Terminal:
+		why = "terminal: a terminal through --console-socket is not supported for exec: run without -t"
+	case proc.User.Username != "":
+		why = fmt.Sprintf("user.username %q: give uid and gid as numbers", proc.User.Username)
+	case proc.ApparmorProfile != "" || proc.SelinuxLabel != "":
+		why = "apparmorProfile, selinuxLabel: not supported"
+	case len(proc.Rlimits) > 0 || proc.OOMScoreAdj != nil:
+		why = "rlimits, oomScoreAdj: an exec'd command has the container's"
+	case proc.NoNewPrivileges == c.Config.NewPrivileges:
+		why = fmt.Sprintf("noNewPrivileges %v: an exec'd command has the container's (%v)", proc.NoNewPrivileges, !c.Config.NewPrivileges)
+	case proc.Capabilities != nil && !sameCapabilities(proc.Capabilities, c.Config.Capabilities):
+		why = "capabilities: an exec'd command has the container's sets (chapter 08's Join), and these differ"
+	}
+	if why != "" {
+		return fmt.Errorf("exec --process %s: %s", path, why)
+	}
+	p.Args, p.Env, p.Dir = proc.Args, proc.Env, proc.Cwd
+	if p.Env == nil {
+		p.Env = []string{} // process.json's env is the whole environment
+	}
+	if u := proc.User; u.UID != 0 || u.GID != 0 || len(u.AdditionalGids) > 0 {
+		p.User = &container.User{UID: u.UID, GID: u.GID, AdditionalGids: u.AdditionalGids}
+	}
+	return nil
+}
+
+// sameCapabilities reports whether a process.json's sets are the
+// container's, in any order; an empty set is a set left out.
+func sameCapabilities(got *specs.LinuxCapabilities, have *container.CapabilitySets) bool {
+	if have == nil {
+		have = &container.CapabilitySets{}
+	}
+	same := func(a, b []string) bool {
+		a, b = slices.Clone(a), slices.Clone(b)
+		slices.Sort(a)
+		slices.Sort(b)
+		return slices.Equal(a, b)
+	}
+	return same(got.Bounding, have.Bounding) && same(got.Effective, have.Effective) && same(got.Permitted, have.Permitted) &&
+		same(got.Inheritable, have.Inheritable) && same(got.Ambient, have.Ambient)
 }

@@ -55,6 +55,20 @@ func Child(course []Chapter) error {
 		c.Config.NetNS = fmt.Sprintf("/proc/self/fd/%d", fd)
 	}
 
+	// So is --console-socket's: connect now; chapter 11 sends the
+	// terminal's master through it. execve closes it.
+	if path := c.Config.ConsoleSocket; path != "" {
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("--console-socket %s: socket: %w", path, err)
+		}
+		if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("--console-socket %s: connect: %w", path, err)
+		}
+		c.Console = os.NewFile(uintptr(fd), path)
+	}
+
 	if err := c.cloneHostFiles(); err != nil {
 		return err
 	}
@@ -100,8 +114,18 @@ func Child(course []Chapter) error {
 	}
 	c.traceExec(execFd)
 	if c.Config.Created() {
-		if err := waitStart(); err != nil {
+		gate, err := waitStart()
+		if err != nil {
 			return err
+		}
+		for i, ch := range chapters {
+			if ch.Starting != nil {
+				c.traceChapter(i, ch)
+				if err := ch.Starting(&c); err != nil {
+					fmt.Fprint(gate, err) // for `start` to fail with
+					return err
+				}
+			}
 		}
 	}
 	return execCommand(c.Config.Args, Environ(c.Config.Env), c.Config.Init, !c.Config.Created())

@@ -55,6 +55,10 @@ type Config struct {
 	PidFile       string            // --pid-file: the container's PID is written there
 	Annotations   map[string]string // config.json's annotations, for `state`
 	Mounts        []Mount           // config.json's mounts the chapters do not make themselves
+	ReadonlyRoot  bool              // root.readonly: the container's / read-only once every mount is made
+	Hooks         map[string][]Hook // config.json's hooks, by the moment they run at ("prestart", "poststop", ...)
+	Terminal      bool              // process.terminal: the command's stdio is a new terminal, sent to ConsoleSocket
+	ConsoleSocket string            // --console-socket: a unix socket the caller (conmon) listens on
 	NetNS         string            // a network namespace to join by path, instead of a new one
 	MaskedPaths   []string          // masked by chapter 04 beside its own list
 	ReadonlyPaths []string          // made read-only by chapter 04 beside its own list
@@ -73,6 +77,15 @@ type Config struct {
 type Mount struct {
 	Source, Destination, Type string
 	Options                   []string
+}
+
+// Hook is a program config.json asks the runtime to run at a moment of the
+// container's life, with the container's state as JSON on its stdin.
+type Hook struct {
+	Path    string   // absolute
+	Args    []string // argv, with argv[0]; empty: Path alone
+	Env     []string // its whole environment
+	Timeout int      // seconds; 0: no limit
 }
 
 // Rlimit is one resource limit, by its name in getrlimit(2): RLIMIT_NOFILE.
@@ -125,6 +138,10 @@ type Container struct {
 	// the child to mount (see WriteHostFile).
 	HostFiles []string `json:",omitempty"`
 
+	// Console is, in the child, its connection to Config.ConsoleSocket,
+	// made before pivot_root hides the socket's path (see Child).
+	Console *os.File `json:"-"`
+
 	trace     *tracer
 	hostFiles map[string]int // in the child: HostFiles, cloned as mounts
 	notes     []string       // see Note
@@ -142,6 +159,8 @@ func (c *Container) Note(line string) { c.notes = append(c.notes, line) }
 //	child:                                        (AttachInside) ─ Enter ─ exec(command)
 //	exec:  Join ─ fork+exec(command)        (scratchcontainer exec, into a running one)
 //	create: Prepare ─ clone ─ Attach ─ release child ─ (child: Enter ─ wait at the gate) ─ Parked
+//	start:  open the gate ─ (child: Starting ─ exec(command)) ─ Started
+//	delete: Release ─ Deleted
 type Chapter struct {
 	Name       string  // the package's name: "uts", "pid", ...
 	Capability string  // one line for the course map
@@ -195,6 +214,18 @@ type Chapter struct {
 	// after the chapters' own work in the child (chapter 11 mounts
 	// config.json's mounts there, after chapter 04's, in their order).
 	Parked func(c *Container) error
+	// Starting runs in the child of a created container once `start`
+	// opened the gate, last before execve: in the container, with every
+	// Enter done (chapter 11 runs config.json's startContainer hooks).
+	Starting func(c *Container) error
+	// Started runs on the host as `start` ends, the command running
+	// (chapter 11: the poststart hooks). An error is a warning: the
+	// container runs on.
+	Started func(c *Container) error
+	// Deleted runs on the host after every Release, the state gone: at
+	// the end of `delete`, of a failed `create`, of a run (chapter 11: the
+	// poststop hooks). An error is a warning: nothing is left to undo.
+	Deleted func(c *Container) error
 	// Join runs in `scratchcontainer exec`, on the one locked thread that
 	// then forks the command: it says how to enter what the chapter made
 	// (setns(2) into its namespace, a write into its cgroup, the same

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -63,20 +64,22 @@ func makeStartGate(c *Container) (*os.File, error) {
 
 // waitStart runs in the child, last before execve: it closes the pipe that
 // tells `create` the child got here, then blocks until `start` opens the
-// FIFO and reads the byte it writes.
-func waitStart() error {
+// FIFO and reads the byte it writes. It returns the FIFO still open: execve
+// closes it (O_CLOEXEC), and `start`, reading on to EOF, so knows the
+// command runs; what the child writes before, `start` takes for why it
+// did not (a Starting hook failed).
+func waitStart() (*os.File, error) {
 	unix.Close(execFd) // `create` reads EOF: parked
-	gate, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", startGateFd), os.O_WRONLY, 0)
+	gate, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", startGateFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open the start gate %s: %w", startGateFile, err)
+		return nil, fmt.Errorf("open the start gate %s: %w", startGateFile, err)
 	}
 	unix.Close(startGateFd)
-	_, err = gate.Write([]byte{0})
-	gate.Close()
-	if err != nil {
-		return fmt.Errorf("write the start gate: %w", err)
+	if _, err = gate.Write([]byte{0}); err != nil {
+		gate.Close()
+		return nil, fmt.Errorf("write the start gate: %w", err)
 	}
-	return nil
+	return gate, nil
 }
 
 // parkCreated ends `create`: the child has reached the start gate (or
@@ -106,14 +109,13 @@ func parkCreated(c *Container, cmd *exec.Cmd, chapters []Chapter) error {
 	if err := c.Save(); err != nil {
 		return err
 	}
-	if f := c.Config.PidFile; f != "" {
-		// Written whole, then renamed: conmon reads it as soon as it appears.
-		tmp := f + ".tmp"
-		if err := os.WriteFile(tmp, []byte(strconv.Itoa(c.Pid)), 0o644); err != nil {
-			return fmt.Errorf("--pid-file %s: %w", f, err)
+	if path := c.Config.PidFile; path != "" {
+		f, err := openPidFile(path)
+		if err != nil {
+			return err
 		}
-		if err := os.Rename(tmp, f); err != nil {
-			return fmt.Errorf("--pid-file %s: %w", f, err)
+		if err := f.write(c.Pid); err != nil {
+			return err
 		}
 	}
 	return cmd.Process.Release()
@@ -153,11 +155,15 @@ func (c *Container) Status() string {
 
 // Start releases a created container's child: `start` opens the FIFO for
 // reading, which lets the child's open for writing return, and reads its
-// byte. The child then execs the command.
-func Start(root, id string) error {
+// byte. The child then execs the command, and the chapters' Started hooks
+// run here.
+func Start(root, id string, course []Chapter) error {
 	c, err := LoadIn(root, id)
 	if err != nil {
 		return err
+	}
+	if n := c.Config.Chapters; n > len(course) {
+		return fmt.Errorf("start %s: made with chapters 1..%d, this runtime knows %d", id, n, len(course))
 	}
 	if s := c.Status(); s != StatusCreated {
 		return fmt.Errorf("start %s: the container is %s, not created", id, s)
@@ -185,7 +191,46 @@ func Start(root, id string) error {
 	}
 	os.Remove(path)
 	c.Started, c.Running = true, true
-	return c.Save()
+	if err := c.Save(); err != nil {
+		return err
+	}
+	// Read on to EOF: the child's execve closes its end (Starting hooks
+	// done), or the child wrote why it will not run the command, and died.
+	var why []byte
+	for {
+		n, err := unix.Read(int(gate.Fd()), buf)
+		if n == 0 && err == nil {
+			break
+		}
+		if n == 1 {
+			why = append(why, buf[0])
+			continue
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if len(why) > 0 {
+		return fmt.Errorf("start %s: %s", id, why)
+	}
+	for _, ch := range active(c.Config, course[:c.Config.Chapters]) {
+		if ch.Started != nil {
+			if err := ch.Started(c); err != nil {
+				fmt.Fprintf(os.Stderr, "scratchcontainer: warning: %v\n", err)
+			}
+		}
+	}
+	return nil
+}
+
+// OCIState is the container's state as the OCI runtime spec has it, with
+// status, for `state` and on a hook's stdin. The PID is left out once the
+// container has stopped: it may be another process's by then.
+func (c *Container) OCIState(status string) specs.State {
+	s := specs.State{Version: specs.Version, ID: c.ID, Status: specs.ContainerState(status),
+		Bundle: c.Config.Bundle, Annotations: c.Config.Annotations}
+	if status != StatusStopped {
+		s.Pid = c.Pid
+	}
+	return s
 }
 
 // Kill sends sig to a created or running container's PID 1; with all, to

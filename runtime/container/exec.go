@@ -5,16 +5,31 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
+	"strconv"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// Exec runs a command inside running container id, as `docker exec` does:
-// it runs each chapter's Join, so the command starts in everything the
-// chapters made (namespaces, cgroup, restrictions), with the container's
-// root, its environment and / as the working directory. It returns the
-// command's exit status.
+// Process is what `exec` runs in a container: the command line's, or an
+// OCI process.json's (`exec --process FILE`, as podman's conmon calls it).
+type Process struct {
+	Args    []string
+	Env     []string // the whole environment; nil: the container's
+	Dir     string   // working directory; empty: /
+	User    *User    // nil: root
+	Detach  bool     // start it and return 0: the caller (conmon, a subreaper) waits for it
+	PidFile string   // write its host PID there once it runs
+}
+
+// Exec runs a command inside running container id (in state directory
+// root), as `docker exec` does: it runs each chapter's Join, so the command
+// starts in everything the chapters made (namespaces, cgroup,
+// restrictions), with the container's root, its environment and / as the
+// working directory unless p says otherwise. It returns the command's exit
+// status, or 0 at once for p.Detach.
 //
 // setns(2), capabilities and no_new_privs belong to one thread, not to the
 // process: so this goroutine is locked to its thread, every Join runs on
@@ -29,8 +44,8 @@ import (
 // setns(2) and writing cgroup files need them.
 //
 // With trace, it narrates each step on stderr.
-func Exec(id string, args []string, course []Chapter, trace bool) (int, error) {
-	c, err := Load(id)
+func Exec(root, id string, p Process, course []Chapter, trace bool) (int, error) {
+	c, err := LoadIn(root, id)
 	if err != nil {
 		return 0, err
 	}
@@ -52,6 +67,12 @@ func Exec(id string, args []string, course []Chapter, trace bool) (int, error) {
 		return 0, fmt.Errorf("container %s runs chapters 1..%d, this runtime knows %d: exec with the runtime that started it", id, c.Config.Chapters, len(course))
 	}
 
+	var pids *pidFile
+	if p.PidFile != "" { // opened while this thread still sees the host's files
+		if pids, err = openPidFile(p.PidFile); err != nil {
+			return 0, err
+		}
+	}
 	runtime.LockOSThread() // never unlocked: see above
 	for i, ch := range active(c.Config, course[:c.Config.Chapters]) {
 		if ch.Join != nil {
@@ -62,25 +83,83 @@ func Exec(id string, args []string, course []Chapter, trace bool) (int, error) {
 		}
 	}
 	// From here this thread sees the container's files: look the command up there.
-	env := Environ(c.Config.Env)
-	path, err := LookPath(args[0], getenv(env, "PATH"))
+	env := p.Env
+	if env == nil {
+		env = Environ(c.Config.Env)
+	}
+	path, err := LookPath(p.Args[0], getenv(env, "PATH"))
 	if err != nil {
 		return 0, err
 	}
-	cmd := &exec.Cmd{Path: path, Args: args, Env: env, Dir: "/",
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	dir := p.Dir
+	if dir == "" {
+		dir = "/"
+	}
+	cmd := &exec.Cmd{Path: path, Args: p.Args, Env: env, Dir: dir,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, SysProcAttr: &syscall.SysProcAttr{}}
+	if u := p.User; u != nil {
+		// The forked child takes them before execve: this thread keeps its own.
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: u.AdditionalGids}
+	}
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, unix.SIGINT, unix.SIGTERM)
 	defer signal.Stop(signals)
-	c.traceRuntime("fork, execve(%q, %q)", path, args)
+	c.traceRuntime("fork, execve(%q, %q)", path, p.Args)
 	if err := cmd.Start(); err != nil {
 		return 0, explainExec(path, err)
+	}
+	if pids != nil {
+		if err := pids.write(cmd.Process.Pid); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return 0, err
+		}
+	}
+	if p.Detach {
+		// We exit; the command is reparented to the nearest subreaper
+		// (conmon: prctl(PR_SET_CHILD_SUBREAPER)), which reaps it.
+		return 0, cmd.Process.Release()
 	}
 	done := make(chan struct{})
 	defer close(done)
 	go forwardSignals(cmd.Process.Pid, false, signals, done)
 	c.traceRuntime("wait4(%d): the command runs", cmd.Process.Pid)
 	return exitStatus(cmd.Wait()), nil
+}
+
+// pidFile is a --pid-file whose directory is open: written through it, the
+// file lands on the host even from a thread in the container's mount
+// namespace (Exec's).
+type pidFile struct {
+	path string
+	dir  *os.File
+}
+
+func openPidFile(path string) (*pidFile, error) {
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("--pid-file %s: %w", path, UnwrapPath(err))
+	}
+	return &pidFile{path: path, dir: dir}, nil
+}
+
+// write writes pid whole, then renames it into place (openat(2),
+// renameat(2)): conmon reads it as soon as it appears. It closes f.
+func (f *pidFile) write(pid int) error {
+	defer f.dir.Close()
+	dirfd, name := int(f.dir.Fd()), filepath.Base(f.path)
+	fd, err := unix.Openat(dirfd, name+".tmp", unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
+	if err == nil {
+		_, err = unix.Write(fd, []byte(strconv.Itoa(pid)))
+		unix.Close(fd)
+	}
+	if err == nil {
+		err = unix.Renameat(dirfd, name+".tmp", dirfd, name)
+	}
+	if err != nil {
+		return fmt.Errorf("--pid-file %s: %w", f.path, err)
+	}
+	return nil
 }
 
 // init keeps the main goroutine on the process's main thread, the thread

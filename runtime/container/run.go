@@ -508,7 +508,18 @@ func release(c *Container, chapters []Chapter) error {
 		return errors.Join(errs...)
 	}
 	c.traceRuntime("rm -r %s", c.StateDir())
-	return c.removeState()
+	if err := c.removeState(); err != nil {
+		return err
+	}
+	for i, ch := range chapters {
+		if ch.Deleted != nil {
+			c.traceChapter(i, ch)
+			if err := ch.Deleted(c); err != nil {
+				fmt.Fprintf(os.Stderr, "scratchcontainer: warning: %v\n", err)
+			}
+		}
+	}
+	return nil
 }
 
 // GC releases everything left by containers whose runtime died. It returns

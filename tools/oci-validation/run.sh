@@ -7,7 +7,7 @@ set -eu
 runtime=$(readlink -f "$1"); shift
 here=$(cd "$(dirname "$0")" && pwd)
 work=${WORK:-/tmp/oci-validation}
-tests=${*:-default create start state kill delete pidfile misc_props hostname process mounts linux_masked_paths linux_readonly_paths linux_sysctl process_user process_rlimits process_capabilities process_oom_score_adj linux_ns_nopath linux_ns_path kill_no_effect killsig delete_only_create_resources linux_cgroups_memory linux_cgroups_pids linux_cgroups_cpus}
+tests=${*:-default create start state kill delete pidfile misc_props hostname process mounts linux_masked_paths linux_readonly_paths linux_sysctl process_user process_rlimits process_capabilities process_oom_score_adj linux_ns_nopath linux_ns_path kill_no_effect killsig delete_only_create_resources linux_cgroups_memory linux_cgroups_pids linux_cgroups_cpus root_readonly_true}
 mkdir -p "$work/bin"
 # Its own state directory (--root), so that no other runtime's gc on this
 # host takes the suite's parked containers for ones whose runtime died.
