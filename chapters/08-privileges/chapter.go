@@ -12,8 +12,17 @@ func Chapter() container.Chapter {
 		CloneFlags: cloneFlags,
 		Namespaces: []string{"ipc"},
 		Prepare:    Prepare,
-		Enter:      Confine,
+		Enter:      enter,
 		Join:       JoinConfined,
 		Inspect:    Inspect,
 	}
+}
+
+// enter is the chapter's Enter: process.user first (BecomeUser, for a
+// config.json's; `run` has none), then Confine.
+func enter(c *container.Container) error {
+	if err := BecomeUser(c); err != nil {
+		return err
+	}
+	return Confine(c)
 }

@@ -114,10 +114,6 @@ var namespaces = map[specs.LinuxNamespaceType]string{
 func refuse(spec *specs.Spec) error {
 	p := spec.Process
 	switch {
-	case p.Capabilities != nil && len(p.Capabilities.Ambient) > 0 && p.User.UID != 0:
-		// Chapter 08 raises the ambient set as root; SwitchUser's setuid
-		// to another user then clears it (and the permitted set).
-		return fmt.Errorf("process.capabilities.ambient: not supported for uid %d (the setuid to it clears them; runc keeps them with PR_SET_KEEPCAPS, this runtime does not)", p.User.UID)
 	case p.ApparmorProfile != "":
 		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not supported", p.ApparmorProfile)
 	case p.SelinuxLabel != "":

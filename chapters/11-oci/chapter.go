@@ -11,7 +11,7 @@ func Chapter() container.Chapter {
 		Bundle:     ReadBundle,
 		Attach:     attach,
 		Parked:     Mount,
-		Enter:      enter,
+		Enter:      Console,
 		Starting:   StartHooks,
 		Started:    PoststartHooks,
 		Deleted:    PoststopHooks,
@@ -25,13 +25,4 @@ func attach(c *container.Container) error {
 		return err
 	}
 	return CreateHooks(c)
-}
-
-// enter is the chapter's Enter: the terminal first (Console), while the
-// child is still root, then process.user (SwitchUser).
-func enter(c *container.Container) error {
-	if err := Console(c); err != nil {
-		return err
-	}
-	return SwitchUser(c)
 }

@@ -429,33 +429,3 @@ var rlimits = map[string]int{
 	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
 	"RLIMIT_STACK": unix.RLIMIT_STACK,
 }
-
-// SwitchUser runs in the child after every other chapter's Enter (chapter
-// 08 kept CAP_SETUID and CAP_SETGID unless config.json dropped them): it
-// becomes process.user: umask, then the gids (a user other than root may
-// not change them), then the uid.
-func SwitchUser(c *container.Container) error {
-	u := c.Config.User
-	if u == nil {
-		return nil
-	}
-	if u.Umask != nil {
-		c.Trace("umask(%d)", *u.Umask)
-		unix.Umask(int(*u.Umask))
-	}
-	gids := make([]int, len(u.AdditionalGids))
-	for i, g := range u.AdditionalGids {
-		gids[i] = int(g)
-	}
-	c.Trace("setgroups(%v), setgid(%d), setuid(%d)", gids, u.GID, u.UID)
-	if err := unix.Setgroups(gids); err != nil {
-		return fmt.Errorf("process.user.additionalGids %v: setgroups: %w", u.AdditionalGids, err)
-	}
-	if err := unix.Setgid(int(u.GID)); err != nil {
-		return fmt.Errorf("process.user.gid %d: setgid: %w", u.GID, err)
-	}
-	if err := unix.Setuid(int(u.UID)); err != nil {
-		return fmt.Errorf("process.user.uid %d: setuid: %w", u.UID, err)
-	}
-	return nil
-}
