@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -16,14 +17,25 @@ import (
 )
 
 // Furnish runs on the host once the child exists, before it is released:
-// what config.json asks beyond the flags and can be done from outside. The
-// resource limits and OOM score go on the child's process (prlimit(2),
-// /proc/<pid>/oom_score_adj) and execve keeps them. The sysctls are written
-// from a thread of ours that joins the child's network and IPC namespaces
-// (setns(2)). The mounts come later (Mount).
+// what config.json asks beyond the flags and can be done from outside. A
+// resource limit whose hard value is above the child's goes on the child's
+// process from here (prlimit(2)): raising a hard limit takes
+// CAP_SYS_RESOURCE, which the child may have given up (chapter 08); the
+// child sets every limit itself, last before its execve (SetRlimits). The
+// OOM score goes on the child's process too (/proc/<pid>/oom_score_adj),
+// and execve keeps both. The sysctls are written from a thread of ours that
+// joins the child's network and IPC namespaces (setns(2)). The mounts come
+// later (Mount).
 func Furnish(c *container.Container) error {
 	cfg := c.Config
 	for _, r := range cfg.Rlimits {
+		var now unix.Rlimit
+		if err := unix.Prlimit(c.Pid, rlimits[r.Type], nil, &now); err != nil {
+			return fmt.Errorf("process.rlimits %s: prlimit: %w", r.Type, err)
+		}
+		if r.Hard <= now.Max {
+			continue // the child lowers it itself (SetRlimits)
+		}
 		c.Trace("prlimit(%d, %s, {cur: %d, max: %d})", c.Pid, r.Type, r.Soft, r.Hard)
 		limit := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
 		if err := unix.Prlimit(c.Pid, rlimits[r.Type], &limit, nil); err != nil {
@@ -428,4 +440,23 @@ var rlimits = map[string]int{
 	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
 	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
 	"RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// SetRlimits runs in the child, last before its execve: it sets each
+// resource limit of config.json (setrlimit(2); lowering one needs no
+// privilege, and Furnish raised from the host what needed raising). Not
+// earlier, and not from the host: the child is still a Go program until
+// its execve, and a limit meant for the command would bind it first (Go
+// reserves more address space than a 1 GiB RLIMIT_AS allows). syscall's
+// Setrlimit, not a raw prlimit(2): Go raised its own soft RLIMIT_NOFILE at
+// start-up and puts the original back at execve, unless a program sets
+// that limit through it.
+func SetRlimits(c *container.Container) error {
+	for _, r := range c.Config.Rlimits {
+		c.Trace("setrlimit(%s, {cur: %d, max: %d})", r.Type, r.Soft, r.Hard)
+		if err := syscall.Setrlimit(rlimits[r.Type], &syscall.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
+			return fmt.Errorf("process.rlimits %s=%d:%d: setrlimit: %w", r.Type, r.Soft, r.Hard, err)
+		}
+	}
+	return nil
 }

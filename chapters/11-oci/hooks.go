@@ -50,9 +50,13 @@ func CreateHooks(c *container.Container) error {
 	return runHooks(c, createRuntime, container.StatusCreating)
 }
 
-// StartHooks runs the startContainer hooks, in the container.
+// StartHooks runs the startContainer hooks, in the container, then sets
+// the resource limits, the last step before the execve (SetRlimits).
 func StartHooks(c *container.Container) error {
-	return runHooks(c, startContainer, container.StatusCreated)
+	if err := runHooks(c, startContainer, container.StatusCreated); err != nil {
+		return err
+	}
+	return SetRlimits(c)
 }
 
 // PoststartHooks runs the poststart hooks.
