@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -113,6 +114,10 @@ func Child(course []Chapter) error {
 		}
 	}
 	c.traceExec(execFd)
+	execve, err := prepareCommand(c.Config.Args, Environ(c.Config.Env), c.Config.Init, !c.Config.Created())
+	if err != nil {
+		return err
+	}
 	if c.Config.Created() {
 		gate, err := waitStart()
 		if err != nil {
@@ -128,7 +133,7 @@ func Child(course []Chapter) error {
 			}
 		}
 	}
-	return execCommand(c.Config.Args, Environ(c.Config.Env), c.Config.Init, !c.Config.Created())
+	return execve()
 }
 
 // becomeRoot takes uid 0 and gid 0 of the caller's user namespace.
@@ -160,16 +165,20 @@ func Environ(user []string) []string {
 	return append(env, user...)
 }
 
-// execCommand replaces this process with the command, looked up on the
-// container's PATH, in whatever root the chapters gave us. With -init, it
-// runs the command under a minimal init instead.
-func execCommand(args []string, env []string, init, pdeathsig bool) error {
+// prepareCommand looks the command up on the container's PATH, in
+// whatever root the chapters gave us, and returns what replaces this
+// process with it; with -init, what runs it under a minimal init instead.
+// A created container (chapter 11) waits for `start` in between, so a
+// missing command fails `create` (as with runc), and nothing but the execve
+// follows the last Starting hook: chapter 11's resource limits, set there,
+// would bind this Go program too (a small RLIMIT_AS leaves it no memory).
+func prepareCommand(args []string, env []string, init, pdeathsig bool) (execve func() error, err error) {
 	path, err := LookPath(args[0], getenv(env, "PATH"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if init {
-		return runInit(path, args, env)
+		return func() error { return runInit(path, args, env) }, nil
 	}
 	// A signal the runtime inherited as ignored (SIGINT, for a job started
 	// with & by a shell) would stay ignored in the command. Go installs a
@@ -187,11 +196,46 @@ func execCommand(args []string, env []string, init, pdeathsig bool) error {
 	runtime.LockOSThread()
 	if pdeathsig {
 		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
-			return fmt.Errorf("prctl(PR_SET_PDEATHSIG): %w", err)
+			return nil, fmt.Errorf("prctl(PR_SET_PDEATHSIG): %w", err)
 		}
 	}
-	err = unix.Exec(path, args, env)
-	return explainExec(path, err)
+	// execve(2) itself, with its arguments turned into C strings now: Go's
+	// syscall.Exec allocates them at the call, and after chapter 11's
+	// resource limits (a small RLIMIT_AS) this Go program may find no
+	// memory left to allocate. (syscall.Exec would also put back the soft
+	// RLIMIT_NOFILE that Go raised at start-up; the command keeps the
+	// raised one, as soft as hard, as Docker gives its containers.)
+	argv0, err := unix.BytePtrFromString(path)
+	if err != nil {
+		return nil, err
+	}
+	argv, err := cStrings(args)
+	if err != nil {
+		return nil, err
+	}
+	envv, err := cStrings(env)
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		_, _, errno := unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(argv0)),
+			uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+		return explainExec(path, errno)
+	}, nil
+}
+
+// cStrings is what execve(2) takes for argv and envp: pointers to
+// NUL-terminated strings, the last pointer nil.
+func cStrings(ss []string) ([]*byte, error) {
+	ptrs := make([]*byte, len(ss)+1)
+	for i, s := range ss {
+		p, err := unix.BytePtrFromString(s)
+		if err != nil {
+			return nil, err
+		}
+		ptrs[i] = p
+	}
+	return ptrs, nil
 }
 
 // LookPath finds the command on PATH, as a shell would, and fails with 127
