@@ -332,7 +332,7 @@ esac
 
 echo
 say "accelerator $accel, whole run $(elapsed)s; console log in $log"
-grep -E '^cgroup mode inside the VM:' "$log" || true
+grep -aE '^cgroup mode inside the VM:' "$log" || true
 result=$(grep -aoE '^scratchcontainer-vm: RESULT (PASS|FAIL)' "$log" | tail -n1 | awk '{print $3}')
 if oops; then
   die "the guest kernel oopsed (twice under TCG), suites ${result:-without a result}: see $log"
