@@ -252,7 +252,20 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"waitchild":    cmdWaitchild,
 		"unprivileged": cmdUnprivileged,
 		"delegate":     cmdDelegate,
+		"mkcgroup":     cmdMkcgroup,
 	}
+}
+
+// mkcgroup DIR: make the cgroup directory DIR, as a caller of the runtime
+// would before it (a parent for a container's cgroup), and remove it when
+// the script ends, failed or not: a cgroup the test made must not outlive
+// it on the host.
+func cmdMkcgroup(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 || !strings.HasPrefix(args[0], cgroups.Root+"/") {
+		ts.Fatalf("usage: mkcgroup %s/...", cgroups.Root)
+	}
+	ts.Check(os.Mkdir(args[0], 0o755))
+	ts.Defer(func() { removeTree(args[0]) })
 }
 
 // exits STATUS COMMAND [ARGS...]: run the command (as exec does) and fail
