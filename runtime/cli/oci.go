@@ -286,7 +286,7 @@ func execIn(g globals, args []string, course []container.Chapter) (int, error) {
 	}
 	switch {
 	case *tty && p.ConsoleSocket == "":
-		return 0, usageError("exec --tty: give --console-socket PATH, a unix socket that takes the terminal's master (as conmon does)")
+		return 0, usageError("exec --tty (or terminal true in --process): give --console-socket PATH, a unix socket that takes the terminal's master (as conmon does)")
 	case !*tty && p.ConsoleSocket != "":
 		return 0, usageError("exec --console-socket %s: only with --tty (or terminal true in --process)", p.ConsoleSocket)
 	}
