@@ -12,6 +12,7 @@ func Chapter() container.Chapter {
 		Attach:     attach,
 		Parked:     Mount,
 		Enter:      Console,
+		Join:       JoinConsole,
 		Starting:   StartHooks,
 		Started:    PoststartHooks,
 		Deleted:    PoststopHooks,

@@ -240,9 +240,11 @@ func parseSignal(s string) (unix.Signal, error) {
 // execIn is `exec`: scratchcontainer exec [-trace] <id> <command> [args...],
 // or as conmon calls it for `podman exec`:
 //
-//	exec --process FILE [--detach] [--pid-file F] <id>
+//	exec --process FILE [--detach] [--pid-file F] [--tty --console-socket S] <id>
 //
-// where FILE is an OCI process.json: args, env, cwd, user.
+// where FILE is an OCI process.json: args, env, cwd, user, terminal. With
+// --tty, the command's stdio is a new terminal whose master goes to the
+// unix socket S (chapter 11's JoinConsole), as for create's.
 func execIn(g globals, args []string, course []container.Chapter) (int, error) {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -252,16 +254,11 @@ func execIn(g globals, args []string, course []container.Chapter) (int, error) {
 	fs.BoolVar(&p.Detach, "detach", false, "start the command and return: the caller waits for it")
 	fs.BoolVar(&p.Detach, "d", false, "short for --detach")
 	fs.StringVar(&p.PidFile, "pid-file", "", "write the command's PID to `FILE`")
-	tty := fs.Bool("tty", false, "a terminal for the command: not supported")
+	tty := fs.Bool("tty", false, "a new terminal for the command, its master sent to --console-socket")
 	fs.BoolVar(tty, "t", false, "short for --tty")
-	consoleSocket := fs.String("console-socket", "", "where to send the terminal: not supported")
+	fs.StringVar(&p.ConsoleSocket, "console-socket", "", "the unix socket `PATH` that gets the terminal's master")
 	if err := fs.Parse(args); err != nil {
 		return 0, usageError("exec: %v", err)
-	}
-	if *tty || *consoleSocket != "" {
-		// create has one (process.terminal); exec's would need the same
-		// pty made from the thread that joined the container (not done).
-		return 0, usageError("exec --tty: a terminal for exec is not supported: run exec without -t")
 	}
 	root := g.root
 	if root == container.StateRoot {
@@ -279,11 +276,19 @@ func execIn(g globals, args []string, course []container.Chapter) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if err := readProcess(*processFile, c, &p); err != nil {
+		terminal, err := readProcess(*processFile, c, &p)
+		if err != nil {
 			return 0, err
 		}
+		*tty = *tty || terminal
 	default:
 		p.Args = fs.Args()[1:]
+	}
+	switch {
+	case *tty && p.ConsoleSocket == "":
+		return 0, usageError("exec --tty (or terminal true in --process): give --console-socket PATH, a unix socket that takes the terminal's master (as conmon does)")
+	case !*tty && p.ConsoleSocket != "":
+		return 0, usageError("exec --console-socket %s: only with --tty (or terminal true in --process)", p.ConsoleSocket)
 	}
 	if p.PidFile != "" {
 		abs, err := filepath.Abs(p.PidFile)
@@ -298,14 +303,15 @@ func execIn(g globals, args []string, course []container.Chapter) (int, error) {
 // readProcess reads an OCI process.json into p. The command joins what the
 // container has (chapter 08's capabilities, no_new_privs, seccomp): a
 // process.json that asks for other restrictions is refused, not ignored.
-func readProcess(path string, c *container.Container, p *container.Process) error {
+// It returns process.json's terminal: a terminal is --console-socket's.
+func readProcess(path string, c *container.Container, p *container.Process) (bool, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("exec --process %s: %w", path, container.UnwrapPath(err))
+		return false, fmt.Errorf("exec --process %s: %w", path, container.UnwrapPath(err))
 	}
 	var proc specs.Process
 	if err := json.Unmarshal(b, &proc); err != nil {
-		return fmt.Errorf("exec --process %s: %w", path, err)
+		return false, fmt.Errorf("exec --process %s: %w", path, err)
 	}
 	why := ""
 	switch {
@@ -313,8 +319,6 @@ func readProcess(path string, c *container.Container, p *container.Process) erro
 		why = "args is empty: give the command to run"
 	case proc.Cwd != "" && !filepath.IsAbs(proc.Cwd):
 		why = fmt.Sprintf("cwd %q: must be absolute", proc.Cwd)
-	case proc.Terminal:
-		why = "terminal: a terminal through --console-socket is not supported for exec: run without -t"
 	case proc.User.Username != "":
 		why = fmt.Sprintf("user.username %q: give uid and gid as numbers", proc.User.Username)
 	case proc.ApparmorProfile != "" || proc.SelinuxLabel != "":
@@ -327,7 +331,7 @@ func readProcess(path string, c *container.Container, p *container.Process) erro
 		why = "capabilities: an exec'd command has the container's sets (chapter 08's Join), and these differ"
 	}
 	if why != "" {
-		return fmt.Errorf("exec --process %s: %s", path, why)
+		return false, fmt.Errorf("exec --process %s: %s", path, why)
 	}
 	p.Args, p.Env, p.Dir = proc.Args, proc.Env, proc.Cwd
 	if p.Env == nil {
@@ -336,7 +340,7 @@ func readProcess(path string, c *container.Container, p *container.Process) erro
 	if u := proc.User; u.UID != 0 || u.GID != 0 || len(u.AdditionalGids) > 0 {
 		p.User = &container.User{UID: u.UID, GID: u.GID, AdditionalGids: u.AdditionalGids}
 	}
-	return nil
+	return proc.Terminal, nil
 }
 
 // sameCapabilities reports whether a process.json's sets are the

@@ -59,15 +59,11 @@ func Child(course []Chapter) error {
 	// So is --console-socket's: connect now; chapter 11 sends the
 	// terminal's master through it. execve closes it.
 	if path := c.Config.ConsoleSocket; path != "" {
-		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		console, err := ConnectConsole(path)
 		if err != nil {
-			return fmt.Errorf("--console-socket %s: socket: %w", path, err)
+			return err
 		}
-		if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
-			unix.Close(fd)
-			return fmt.Errorf("--console-socket %s: connect: %w", path, err)
-		}
-		c.Console = os.NewFile(uintptr(fd), path)
+		c.Console = console
 	}
 
 	if err := c.cloneHostFiles(); err != nil {

@@ -139,8 +139,14 @@ type Container struct {
 	HostFiles []string `json:",omitempty"`
 
 	// Console is, in the child, its connection to Config.ConsoleSocket,
-	// made before pivot_root hides the socket's path (see Child).
+	// made before pivot_root hides the socket's path (see Child); in
+	// `exec --tty`, the connection to exec's --console-socket, made before
+	// the Joins enter the container's mount namespace (see Exec).
 	Console *os.File `json:"-"`
+	// Tty is, in `exec --tty`, the terminal's slave chapter 11's Join made
+	// in the container's devpts: the command's stdio and controlling
+	// terminal.
+	Tty *os.File `json:"-"`
 
 	trace     *tracer
 	hostFiles map[string]int // in the child: HostFiles, cloned as mounts

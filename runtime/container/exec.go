@@ -22,6 +22,10 @@ type Process struct {
 	User    *User    // nil: root
 	Detach  bool     // start it and return 0: the caller (conmon, a subreaper) waits for it
 	PidFile string   // write its host PID there once it runs
+	// ConsoleSocket (exec --tty --console-socket): the command gets a new
+	// terminal of the container's as its stdio and controlling terminal,
+	// and the caller listening there gets its master (chapter 11's Join).
+	ConsoleSocket string
 }
 
 // Exec runs a command inside running container id (in state directory
@@ -73,6 +77,12 @@ func Exec(root, id string, p Process, course []Chapter, trace bool) (int, error)
 			return 0, err
 		}
 	}
+	if p.ConsoleSocket != "" { // connected while this thread still sees the host's files
+		if c.Console, err = ConnectConsole(p.ConsoleSocket); err != nil {
+			return 0, err
+		}
+		defer c.Console.Close()
+	}
 	runtime.LockOSThread() // never unlocked: see above
 	for i, ch := range active(c.Config, course[:c.Config.Chapters]) {
 		if ch.Join != nil {
@@ -81,6 +91,9 @@ func Exec(root, id string, p Process, course []Chapter, trace bool) (int, error)
 				return 0, fmt.Errorf("exec into %s: %s: %w", id, ch.Name, err)
 			}
 		}
+	}
+	if c.Console != nil && c.Tty == nil {
+		return 0, Errorf(StatusRuntimeFailed, "exec --tty into %s: a terminal is chapter 11's, and the container runs chapters 1..%d: exec without --tty", id, c.Config.Chapters)
 	}
 	// From here this thread sees the container's files: look the command up there.
 	env := p.Env
@@ -97,6 +110,14 @@ func Exec(root, id string, p Process, course []Chapter, trace bool) (int, error)
 	}
 	cmd := &exec.Cmd{Path: path, Args: p.Args, Env: env, Dir: dir,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, SysProcAttr: &syscall.SysProcAttr{}}
+	if c.Tty != nil {
+		// The child calls setsid(2), then ioctl(0, TIOCSCTTY): a session
+		// of its own, whose controlling terminal is the slave (Ctty is the
+		// child's fd number). Our copy of the slave goes once it started.
+		defer c.Tty.Close()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Tty, c.Tty, c.Tty
+		cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, true, 0
+	}
 	if u := p.User; u != nil {
 		// The forked child takes them before execve: this thread keeps its own.
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: u.AdditionalGids}
@@ -191,4 +212,20 @@ func JoinNamespace(c *Container, nstype int) error {
 		return fmt.Errorf("setns(pidfd of PID %d, %#x): %w", pid, nstype, err)
 	}
 	return nil
+}
+
+// ConnectConsole connects to a --console-socket, the unix socket (unix(7))
+// the caller (conmon) listens on for a terminal's master: socket(2),
+// connect(2). It is done while the caller still sees the host's files, as
+// the socket's path is one of them. execve closes it (SOCK_CLOEXEC).
+func ConnectConsole(path string) (*os.File, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %s: socket: %w", path, err)
+	}
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("--console-socket %s: connect: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
