@@ -12,7 +12,6 @@ func Chapter() container.Chapter {
 		Flags:      []string{"v", "store"},
 		Namespaces: []string{"mnt"},
 		Resolve:    Resolve,
-		Prepare:    Prepare,
 		Attach:     Attach,
 		// Without root: the overlay mounted by the child itself.
 		AttachInside: AttachInside,

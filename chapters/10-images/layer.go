@@ -45,15 +45,11 @@ func UserStore() string {
 // work/ and merged/ under <store>/containers/<id>/.
 func LayerDir(store, id string) string { return filepath.Join(store, "containers", id) }
 
-// Prepare runs on the host before clone: it makes the container's writable
-// layer, upper/ and work/, and merged/, where the overlay will be mounted.
-// A bundle's container (chapter 11's create) gets none: root.path is its /
-// itself, as the OCI runtime spec and runc have it, and its writes land
-// there, where the caller looks for them.
-func Prepare(c *container.Container) error {
-	if c.Config.Created() {
-		return nil
-	}
+// MakeLayer makes the container's writable layer, upper/ and work/, and
+// merged/, where the overlay will be mounted. It is the first step of
+// Attach: the child needs none of it before its Enter, so it is made while
+// the child's Go runtime starts, not before the clone.
+func MakeLayer(c *container.Container) error {
 	dir := LayerDir(StoreDir(c), c.ID)
 	// Recorded before it exists: Release removes whatever part of it
 	// was made, should anything below fail.
@@ -127,19 +123,31 @@ func makeLayerDir(c *container.Container, dir string) error {
 	return nil
 }
 
-// Attach runs on the host once the child exists, blocked: it mounts the
-// overlay on merged/ and binds the volumes into it, inside the child's mount
-// namespace, then sets merged/ as the directory chapter 03's pivot_root
-// enters (container.RootDir). Made there, the mounts are never in the
-// host's mount table, and they go with the namespace when the container
-// exits; the host still sees upper/, where the changes live.
+// Attach runs on the host once the child exists, blocked: it makes the
+// layer (MakeLayer), mounts the overlay on merged/ and binds the volumes
+// into it, inside the child's mount namespace, then sets merged/ as the
+// directory chapter 03's pivot_root enters (container.RootDir). Made there,
+// the mounts are never in the host's mount table, and they go with the
+// namespace when the container exits; the host still sees upper/, where
+// the changes live. Without root, the child mounts them itself
+// (AttachInside).
+//
+// A bundle's container (chapter 11's create) gets no layer: root.path is
+// its / itself, as the OCI runtime spec and runc have it, and its writes
+// land there, where the caller looks for them.
 //
 // setns(2) into a mount namespace moves one thread, and for good: a thread
 // of its own does it, locked and never unlocked, so Go ends the thread
 // with it instead of handing it to other goroutines.
 func Attach(c *container.Container) error {
-	if c.Resources["layer"] == "" { // a bundle's: see Prepare
+	if c.Config.Created() {
 		return nil
+	}
+	if err := MakeLayer(c); err != nil {
+		return err
+	}
+	if c.Rootless {
+		return nil // the child mounts it: AttachInside
 	}
 	volumes, err := ParseVolumes(c.Config.Volumes)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -77,8 +76,9 @@ func Child(course []Chapter) error {
 	// own the child is root already, and this changes nothing; in one
 	// (chapter 09), uid 0 exists only now that the host wrote the maps
 	// (Attach), and files the chapters create from here on are root's
-	// inside. syscall's calls, not unix's: they change every thread, and
-	// any thread of a Go program may be the one that creates a file.
+	// inside. Credentials belong to a thread: these calls change only the
+	// one the child's main goroutine is locked to (see init in exec.go),
+	// which runs every Enter and the execve, and execve keeps only it.
 	c.traceRuntime("setresgid(0, 0, 0), setgroups([]), setresuid(0, 0, 0): root of the container's user namespace")
 	if err := becomeRoot(); err != nil {
 		return err
@@ -134,19 +134,23 @@ func Child(course []Chapter) error {
 
 // becomeRoot takes uid 0 and gid 0 of the caller's user namespace.
 func becomeRoot() error {
-	if err := syscall.Setresgid(0, 0, 0); err != nil {
-		return fmt.Errorf("setresgid(0, 0, 0): %w (is gid 0 in /proc/self/gid_map?)", err)
+	// The raw system calls: syscall.Setresuid and unix.Setresuid change
+	// every thread of the Go runtime, signalling each one in turn, a
+	// tenth of a millisecond a call here, for threads that run no Enter
+	// and end at execve.
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESGID, 0, 0, 0); errno != 0 {
+		return fmt.Errorf("setresgid(0, 0, 0): %w (is gid 0 in /proc/self/gid_map?)", errno)
 	}
 	// A user namespace whose maps an ordinary user wrote denies
 	// setgroups(2) for good (user_namespaces(7)): the groups stay as they
 	// came, unmapped ones shown as nobody.
 	if b, _ := os.ReadFile("/proc/self/setgroups"); strings.TrimSpace(string(b)) != "deny" {
-		if err := syscall.Setgroups(nil); err != nil {
-			return fmt.Errorf("setgroups([]): %w", err)
+		if _, _, errno := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); errno != 0 {
+			return fmt.Errorf("setgroups([]): %w", errno)
 		}
 	}
-	if err := syscall.Setresuid(0, 0, 0); err != nil {
-		return fmt.Errorf("setresuid(0, 0, 0): %w (is uid 0 in /proc/self/uid_map?)", err)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, 0, 0, 0); errno != 0 {
+		return fmt.Errorf("setresuid(0, 0, 0): %w (is uid 0 in /proc/self/uid_map?)", errno)
 	}
 	return nil
 }

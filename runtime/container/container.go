@@ -192,7 +192,9 @@ type Chapter struct {
 	// line left out (the command, its environment and directory).
 	Resolve func(c *Container) error
 	// Prepare runs on the host before the child exists: check the
-	// config, reserve what the chapter needs.
+	// config, reserve what the chapter needs, make what the child must be
+	// born with (its cgroups). What the child needs only at its Enter is
+	// Attach's: made while the child's Go runtime starts, on the other CPU.
 	Prepare func(c *Container) error
 	// Clone runs on the host just before clone(2), on the one locked
 	// thread that clones the child: it says where the child is born. It
@@ -206,12 +208,12 @@ type Chapter struct {
 	// Attach runs on the host once the child exists but before it may
 	// run the command: act on it from outside (cgroup, veth, rules).
 	Attach func(c *Container) error
-	// AttachInside, if set, replaces Attach when the runtime runs without
-	// root (Container.Rootless): it runs in the child, before any Enter,
-	// and does from inside what Attach does from outside. An ordinary
-	// user may not setns(2) into the mount namespace of a user namespace
-	// it made (that needs CAP_SYS_ADMIN in its own), but the child, root
-	// of that user namespace, may mount there itself.
+	// AttachInside runs in the child, before any Enter, when the runtime
+	// runs without root (Container.Rootless): it does from inside what
+	// Attach, which still runs on the host, cannot do from outside. An
+	// ordinary user may not setns(2) into the mount namespace of a user
+	// namespace it made (that needs CAP_SYS_ADMIN in its own), but the
+	// child, root of that user namespace, may mount there itself.
 	AttachInside func(c *Container) error
 	// Enter runs inside the child, in its new namespaces, before exec.
 	Enter func(c *Container) error

@@ -201,7 +201,7 @@ func Run(cfg Config, chapters []Chapter) (status int, err error) {
 		return fail(err)
 	}
 	for i, ch := range chapters {
-		if ch.Attach != nil && !(c.Rootless && ch.AttachInside != nil) {
+		if ch.Attach != nil {
 			c.traceChapter(i, ch)
 			if err := ch.Attach(c); err != nil {
 				return fail(err)

