@@ -1,12 +1,17 @@
 package container
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // execFromThreadEnv makes the test binary, run as a child, exec sleep from
@@ -47,4 +52,54 @@ func TestStartTimeThroughExecFromAThread(t *testing.T) {
 			t.Fatalf("round %d: process %d taken for gone while it execs: %v", round, pid, err)
 		}
 	}
+}
+
+// Save rewrites the state file in place: a state that shrinks is padded,
+// never cut, and a reader running beside the writer (ps, gc) always reads a
+// whole state, the old one or the new one.
+func TestSaveInPlace(t *testing.T) {
+	root := t.TempDir()
+	c := &Container{ID: "0123456789ab", Config: Config{Root: root}}
+	long := strings.Repeat("x", 3000)
+	if err := c.Record("long", long); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				readErr <- nil
+				return
+			default:
+			}
+			got, err := LoadIn(root, c.ID)
+			if err != nil {
+				readErr <- err
+				return
+			}
+			if v := got.Resources["long"]; v != long && v != "" {
+				readErr <- fmt.Errorf("read a state whose long value has %d bytes", len(v))
+				return
+			}
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		delete(c.Resources, "long")
+		if i%2 == 0 {
+			c.Resources["long"] = long
+		}
+		if err := c.Save(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	require.NoError(t, <-readErr)
+	got, err := LoadIn(root, c.ID)
+	require.NoError(t, err)
+	assert.Empty(t, got.Resources["long"], "the last Save removed it")
+	entries, err := os.ReadDir(c.StateDir())
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "only state.json: no temporary file")
 }
