@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
 )
@@ -60,7 +59,7 @@ func (s Store) layer(diffID v1.Hash) string {
 // Normalize is the name an image is stored under: busybox is
 // index.docker.io/library/busybox:latest, as Docker reads it.
 func Normalize(ref string) (string, error) {
-	r, err := name.ParseReference(ref)
+	r, err := parseReference(ref)
 	if err != nil {
 		return "", fmt.Errorf("%q is not an image reference: %w", ref, err)
 	}
