@@ -255,4 +255,3 @@ func TestParseChallenge(t *testing.T) {
 		"scope":   "repository:library/busybox:pull,push",
 	}, params)
 }
-
