@@ -27,8 +27,8 @@ package images
 // Why here and not with a library: go-containerregistry's remote package
 // links regular expressions compiled at start-up, zstd tables, Docker's
 // credential helpers and a logger, and a Go program runs every linked
-// package's init at every start. That cost 0.9 ms of each start of the
-// runtime, paid twice per container (the runtime, then its re-executed
+// package's init at every start. That cost 0.6 to 0.9 ms of each start of
+// the runtime, paid twice per container (the runtime, then its re-executed
 // child), for a command (pull) that is not even the one running. The
 // protocol itself is the few GETs above.
 
