@@ -2,6 +2,7 @@ package images
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,7 +15,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
 )
@@ -60,7 +60,7 @@ func (s Store) layer(diffID v1.Hash) string {
 // Normalize is the name an image is stored under: busybox is
 // index.docker.io/library/busybox:latest, as Docker reads it.
 func Normalize(ref string) (string, error) {
-	r, err := name.ParseReference(ref)
+	r, err := parseReference(ref)
 	if err != nil {
 		return "", fmt.Errorf("%q is not an image reference: %w", ref, err)
 	}
@@ -123,12 +123,24 @@ func writeAtomic(path string, b []byte) error {
 	return os.Rename(tmp, path)
 }
 
-// Add stores img under ref (normalised): every blob is written to tmp/ and
-// checked against its digest, every layer unpacked there and checked against
-// its diff ID, and only when all of them are whole are they renamed into
-// place and the image named in index.json. A failure leaves nothing.
-// progress, if not nil, hears of each layer.
-func (s Store) Add(ref string, img v1.Image, progress io.Writer) (err error) {
+// Blobs opens the blobs of one image by their descriptors: a registry's
+// /v2/<repository>/blobs/<digest>, or a file of an archive. Add checks
+// every byte it reads against the descriptor, so a source need not.
+type Blobs interface {
+	Open(d v1.Descriptor) (io.ReadCloser, error)
+}
+
+// maxJSON caps what is read into memory: a manifest, an index, a config.
+// They are a few KiB; a hostile source must not make a pull fill memory.
+const maxJSON = 4 << 20
+
+// Add stores the image of rawManifest under ref (normalised), its config
+// and layers read from blobs: every blob is written to tmp/ and checked
+// against its digest, every layer unpacked there and checked against its
+// diff ID, and only when all of them are whole are they renamed into place
+// and the image named in index.json. A failure leaves nothing. progress, if
+// not nil, hears of each layer.
+func (s Store) Add(ref string, rawManifest []byte, blobs Blobs, progress io.Writer) (err error) {
 	unlock, err := s.lock()
 	if err != nil {
 		return err
@@ -143,35 +155,24 @@ func (s Store) Add(ref string, img v1.Image, progress io.Writer) (err error) {
 	}
 	defer os.RemoveAll(staging)
 
-	rawManifest, err := img.RawManifest()
+	manifest, err := v1.ParseManifest(bytes.NewReader(rawManifest))
 	if err != nil {
 		return fmt.Errorf("read the manifest: %w", err)
 	}
-	manifest, err := v1.ParseManifest(strings.NewReader(string(rawManifest)))
-	if err != nil {
-		return fmt.Errorf("read the manifest: %w", err)
-	}
-	manifestDigest, _, err := v1.SHA256(strings.NewReader(string(rawManifest)))
+	manifestDigest, _, err := v1.SHA256(bytes.NewReader(rawManifest))
 	if err != nil {
 		return err
 	}
-	rawConfig, err := img.RawConfigFile()
+	rawConfig, err := readBlob(blobs, manifest.Config)
 	if err != nil {
-		return fmt.Errorf("read the config: %w", err)
+		return fmt.Errorf("config %s: %w", manifest.Config.Digest, err)
 	}
-	if got, _, _ := v1.SHA256(strings.NewReader(string(rawConfig))); got != manifest.Config.Digest {
-		return fmt.Errorf("config: digest mismatch: the manifest names %s, the bytes are %s", manifest.Config.Digest, got)
-	}
-	config, err := v1.ParseConfigFile(strings.NewReader(string(rawConfig)))
+	config, err := v1.ParseConfigFile(bytes.NewReader(rawConfig))
 	if err != nil {
 		return fmt.Errorf("read the config: %w", err)
 	}
 	if len(config.RootFS.DiffIDs) != len(manifest.Layers) {
 		return fmt.Errorf("the manifest has %d layers, the config %d diff IDs", len(manifest.Layers), len(config.RootFS.DiffIDs))
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		return fmt.Errorf("list the layers: %w", err)
 	}
 
 	// Stage: blobs and layers under staging/, each checked.
@@ -187,7 +188,7 @@ func (s Store) Add(ref string, img v1.Image, progress io.Writer) (err error) {
 			continue // shared with an image already here
 		}
 		blob := filepath.Join(staging, "blob-"+desc.Digest.Hex)
-		if err := fetchBlob(layers[i], desc, blob); err != nil {
+		if err := fetchBlob(blobs, desc, blob); err != nil {
 			return fmt.Errorf("layer %d/%d %s: %w", i+1, len(manifest.Layers), desc.Digest, err)
 		}
 		dir := filepath.Join(staging, "layer-"+diffID.Hex)
@@ -236,10 +237,27 @@ func (s Store) Add(ref string, img v1.Image, progress io.Writer) (err error) {
 	return s.writeIndex(index)
 }
 
-// fetchBlob copies a layer's compressed bytes to path, and checks that they
-// hash to the digest the manifest names.
-func fetchBlob(layer v1.Layer, desc v1.Descriptor, path string) error {
-	rc, err := layer.Compressed()
+// readBlob reads the small blob d describes (a config, a manifest) into
+// memory, checked against d.
+func readBlob(blobs Blobs, d v1.Descriptor) ([]byte, error) {
+	if d.Size > maxJSON {
+		return nil, fmt.Errorf("%d bytes: more than the %d MiB a manifest or config may have", d.Size, maxJSON>>20)
+	}
+	rc, err := blobs.Open(d)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	if err := copyVerified(&buf, rc, d); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// fetchBlob copies the compressed layer d describes to path, checked.
+func fetchBlob(blobs Blobs, d v1.Descriptor, path string) error {
+	rc, err := blobs.Open(d)
 	if err != nil {
 		return err
 	}
@@ -249,18 +267,35 @@ func fetchBlob(layer v1.Layer, desc v1.Descriptor, path string) error {
 		return err
 	}
 	defer f.Close()
+	if err := copyVerified(f, rc, d); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// copyVerified copies the blob d describes from r to w and checks it: d.Size
+// bytes, hashing to d.Digest. This is what content addressing buys: whoever
+// served the bytes, they are the ones the manifest names, or an error. It
+// reads at most one byte more than d.Size, so a source cannot send forever.
+func copyVerified(w io.Writer, r io.Reader, d v1.Descriptor) error {
+	if d.Digest.Algorithm != "sha256" {
+		return fmt.Errorf("digest %s: only sha256 digests are supported", d.Digest)
+	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), rc)
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, d.Size+1))
 	if err != nil {
 		return oneLine(err)
 	}
-	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != desc.Digest.String() {
-		return fmt.Errorf("digest mismatch: the manifest names %s, the %d bytes received are %s", desc.Digest, n, got)
+	switch {
+	case n > d.Size:
+		return fmt.Errorf("size mismatch: the descriptor says %d bytes, more came", d.Size)
+	case n < d.Size:
+		return fmt.Errorf("size mismatch: the descriptor says %d bytes, %d came", d.Size, n)
 	}
-	if desc.Size != 0 && n != desc.Size {
-		return fmt.Errorf("size mismatch: the manifest says %d bytes, %d came", desc.Size, n)
+	if got := hex.EncodeToString(h.Sum(nil)); got != d.Digest.Hex {
+		return fmt.Errorf("error verifying sha256 checksum: expected %s, the %d bytes received are sha256:%s", d.Digest, n, got)
 	}
-	return f.Close()
+	return nil
 }
 
 // unpackBlob unpacks the compressed layer in blob into dir, and checks that

@@ -84,3 +84,44 @@ func tarDir(dir, file string) error {
 	}
 	return tw.Close()
 }
+
+// docker save as Docker writes it: plain tar layers, named files beside
+// manifest.json. A file of the archive that is a symbolic link out of it
+// is not followed to the host.
+func TestImportDockerSavePlainTar(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	s := Store{Dir: filepath.Join(dir, "store")}
+	layer := layerTar(t, entry{name: "etc/"}, entry{name: "etc/motd", body: "plain"}).Bytes()
+	config := `{"architecture":"amd64","os":"linux","config":{"Cmd":["cat","/etc/motd"]},"rootfs":{"type":"layers","diff_ids":["` + digest(layer) + `"]}}`
+	archive := func(layerEntry entry) string {
+		f := filepath.Join(dir, "saved.tar")
+		b := layerTar(t,
+			entry{name: "manifest.json", body: `[{"Config":"config.json","RepoTags":["example.org/plain:2"],"Layers":["1/layer.tar"]}]`},
+			entry{name: "config.json", body: config},
+			entry{name: "1/"}, layerEntry)
+		require.NoError(t, os.WriteFile(f, b.Bytes(), 0o644))
+		return f
+	}
+	require.NoError(t, Import(s, archive(entry{name: "1/layer.tar", body: string(layer)}), "", nil))
+	got, err := s.Lookup("example.org/plain:2")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"cat", "/etc/motd"}, got.Config.Cmd)
+	require.Len(t, got.Layers, 1)
+	b, err := os.ReadFile(filepath.Join(got.Layers[0], "etc/motd"))
+	require.NoError(t, err)
+	assert.Equal(t, "plain", string(b))
+	stored, err := os.ReadFile(s.blob(mustHash(t, digest(layer))))
+	require.NoError(t, err)
+	assert.Equal(t, layer, stored, "the layer stored as it came")
+
+	// The layer a link to a host file: refused, nothing stored.
+	host := filepath.Join(dir, "host-file")
+	require.NoError(t, os.WriteFile(host, layer, 0o600))
+	err = Import(s, archive(entry{name: "1/layer.tar", symlink: host}), "example.org/escape:1", nil)
+	require.Error(t, err)
+	_, err = s.Lookup("example.org/escape:1")
+	require.Error(t, err)
+	tmp, _ := os.ReadDir(filepath.Join(s.Dir, "tmp"))
+	assert.Empty(t, tmp, "nothing left in tmp/")
+}

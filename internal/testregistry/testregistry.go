@@ -12,6 +12,9 @@
 //	test/evil:1      the rootfs, then a layer that tries to write outside:
 //	                 ../ names, an absolute symbolic link to a host directory
 //	                 followed by a file through it, a hard link to ../../etc
+//	test/offsite:1   test/busybox:1, its blobs redirected to plain HTTP on
+//	                 another host (198.51.100.1:1, a documentation address):
+//	                 a client must refuse to follow
 package testregistry
 
 import (
@@ -52,7 +55,7 @@ func Serve(addr, rootfs, outside string) (listening string, stop func(), err err
 		return "", nil, err
 	}
 	blobs := &corrupting{BlobHandler: registry.NewInMemoryBlobHandler(), corrupt: map[string]bool{}}
-	srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithBlobHandler(blobs))}
+	srv := &http.Server{Handler: offsite(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithBlobHandler(blobs)))}
 	go srv.Serve(l)
 	stop = func() { srv.Close() }
 	listening = l.Addr().String()
@@ -89,6 +92,9 @@ func push(addr, rootfs, outside string, blobs *corrupting) error {
 		Cmd:        []string{"sh", "-c", `echo "$GREETING in $(pwd)"`},
 	}
 	if err := pushImage(addr+"/test/busybox:1", config, base, top); err != nil {
+		return err
+	}
+	if err := pushImage(addr+"/test/offsite:1", config, base, top); err != nil {
 		return err
 	}
 
@@ -140,6 +146,18 @@ func pushImage(ref string, config v1.Config, layers ...v1.Layer) error {
 		return fmt.Errorf("push %s: %w", ref, err)
 	}
 	return nil
+}
+
+// offsite redirects the GETs of test/offsite's blobs to plain HTTP on
+// another host, as a registry redirects to its storage.
+func offsite(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v2/test/offsite/blobs/") {
+			http.Redirect(w, r, "http://198.51.100.1:1"+r.URL.Path, http.StatusTemporaryRedirect)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // An entry of a hand-made layer.
