@@ -13,7 +13,7 @@
 //	                 ../ names, an absolute symbolic link to a host directory
 //	                 followed by a file through it, a hard link to ../../etc
 //	test/offsite:1   test/busybox:1, its blobs redirected to plain HTTP on
-//	                 another host (198.51.100.1:1, a documentation address):
+//	                 a host that is not loopback by its address (0.0.0.0:1):
 //	                 a client must refuse to follow
 package testregistry
 
@@ -149,11 +149,14 @@ func pushImage(ref string, config v1.Config, layers ...v1.Layer) error {
 }
 
 // offsite redirects the GETs of test/offsite's blobs to plain HTTP on
-// another host, as a registry redirects to its storage.
+// another host, as a registry redirects to its storage. The host is 0.0.0.0:
+// not a loopback address, so the client must refuse it, yet a connection
+// to it, should a broken client try one, would stay on this machine (Linux
+// connects 0.0.0.0 to itself): a test sends nothing off the machine.
 func offsite(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v2/test/offsite/blobs/") {
-			http.Redirect(w, r, "http://198.51.100.1:1"+r.URL.Path, http.StatusTemporaryRedirect)
+			http.Redirect(w, r, "http://0.0.0.0:1"+r.URL.Path, http.StatusTemporaryRedirect)
 			return
 		}
 		next.ServeHTTP(w, r)
