@@ -41,9 +41,9 @@ func MakeDev(c *container.Container) error {
 // MaskPaths hides the host-wide parts of /proc and /sys (runc's defaults).
 func MaskPaths(c *container.Container) error {
 	// TODO:
-	//  - each of maskedPaths(c): bind /dev/null over it; if that fails with
-	//    ENOTDIR it is a directory: mount an empty read-only tmpfs over it.
-	//    Skip paths this kernel lacks (ENOENT).
+	//  - each of maskedPaths(c): stat it (skip paths this kernel lacks:
+	//    ENOENT); over a directory mount an empty read-only tmpfs, over
+	//    anything else bind /dev/null.
 	//  - each of readonlyPaths(c): bind it onto itself (MS_BIND|MS_REC), then
 	//    remount that bind MS_BIND|MS_REMOUNT|MS_RDONLY.
 	return errors.New("chapter 04 exercise: MaskPaths is not written yet")
