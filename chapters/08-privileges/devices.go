@@ -202,7 +202,17 @@ func attachDeviceProgram(dir string, rules []deviceRule) error {
 		insns:    uint64(uintptr(unsafe.Pointer(&insns[0]))),
 		license:  uint64(uintptr(unsafe.Pointer(&license[0]))),
 	}
-	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&load)), unsafe.Sizeof(load))
+	// The verifier gives up with EAGAIN when a signal is pending for the
+	// calling thread (Go's runtime signals its threads), and the remedy is
+	// to ask again, as libbpf and cilium/ebpf (runc's) do.
+	var fd uintptr
+	var errno unix.Errno
+	for try := 0; try < 5; try++ {
+		fd, _, errno = unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&load)), unsafe.Sizeof(load))
+		if errno != unix.EAGAIN {
+			break
+		}
+	}
 	if errno != 0 {
 		return fmt.Errorf("bpf(BPF_PROG_LOAD) of the devices program: %w", errno)
 	}
